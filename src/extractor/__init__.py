@@ -1,0 +1,81 @@
+"""extractor: grounded events, quotes and commitments from news articles, with an LLM.
+
+from extractor import Extractor
+result = Extractor(model="gpt-4o-mini").extract(article_text, published="2025-08-27")
+result.quotes[0].text, result.quotes[0].speaker.name, result.quotes[0].span.start
+"""
+
+from extractor.articles import Article, read_article
+from extractor.dates import DatePrecision
+from extractor.errors import (
+    APIError,
+    AuthenticationError,
+    BadResponseError,
+    ConfigurationError,
+    ConnectionFailedError,
+    ExtractionError,
+    ExtractorError,
+    FailedAttempt,
+    IncompleteOutputError,
+    InputError,
+    ModelNotFoundError,
+    RateLimitError,
+    RequestRejectedError,
+    ServerError,
+)
+from extractor.extractor import Extractor
+from extractor.models import (
+    Actor,
+    ArticleExtraction,
+    Commitment,
+    CommitmentKind,
+    Event,
+    EventKind,
+    EventStatus,
+    Extraction,
+    Polarity,
+    Quote,
+    QuoteKind,
+    Usage,
+)
+from extractor.settings import Mode, Settings
+from extractor.spans import Alignment, LibrarySpan, Span, Verbatim
+
+__all__ = [
+    "APIError",
+    "Actor",
+    "Alignment",
+    "Article",
+    "ArticleExtraction",
+    "AuthenticationError",
+    "BadResponseError",
+    "Commitment",
+    "CommitmentKind",
+    "ConfigurationError",
+    "ConnectionFailedError",
+    "DatePrecision",
+    "Event",
+    "EventKind",
+    "EventStatus",
+    "Extraction",
+    "ExtractionError",
+    "Extractor",
+    "ExtractorError",
+    "FailedAttempt",
+    "IncompleteOutputError",
+    "InputError",
+    "LibrarySpan",
+    "Mode",
+    "ModelNotFoundError",
+    "Polarity",
+    "Quote",
+    "QuoteKind",
+    "RateLimitError",
+    "RequestRejectedError",
+    "ServerError",
+    "Settings",
+    "Span",
+    "Usage",
+    "Verbatim",
+    "read_article",
+]

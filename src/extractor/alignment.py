@@ -1,0 +1,148 @@
+"""Alignment: find text the model copied from the article and return exact character offsets.
+
+Matching is tried character for character first, then after normalising typographic quotes,
+dashes, ellipses, white space and (per character) NFKC compatibility forms. Offsets always refer
+to the original article, so ``article[span.start:span.end] == span.text`` holds for every span.
+
+Edge: one source character may normalise to several characters ("…" -> "...", "ﬁ" -> "fi"),
+and a white space run normalises to one space. A normalised match that begins or ends inside such
+an expansion (".." matching part of "…") is skipped, so every span returned by `ArticleIndex.find`
+also satisfies ``normalize(span.text)[0] == normalize(passage)[0]`` for the stripped passage.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from rapidfuzz import fuzz
+
+from extractor.spans import Alignment, Span
+
+__all__ = ["ArticleIndex", "nearest_to", "normalize"]
+
+_REPLACEMENTS: dict[str, str] = {
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`", "'"),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    "\u2026": "...",
+}
+
+_QUOTES = frozenset("\"'\u201c\u201d\u201e\u201f\u2018\u2019\u201a\u201b\u00ab\u00bb\u2039\u203a`")
+
+
+def _char_form(char: str) -> str:
+    """The normalised form of one non-space character."""
+    if char in _REPLACEMENTS:
+        return _REPLACEMENTS[char]
+    folded = unicodedata.normalize("NFKC", char)
+    if not folded or any(c.isspace() for c in folded):
+        return char
+    return "".join(_REPLACEMENTS.get(c, c) for c in folded)
+
+
+def _normalize(text: str) -> tuple[str, list[int], list[int]]:
+    """Normalise text; return it with the source start and (exclusive) end of each character."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for offset, char in enumerate(text):
+        if char.isspace():
+            if offset and text[offset - 1].isspace():
+                ends[-1] = offset + 1  # extend the current white space run
+                continue
+            form = " "
+        else:
+            form = _char_form(char)
+        out.extend(form)
+        starts.extend([offset] * len(form))
+        ends.extend([offset + 1] * len(form))
+    return "".join(out), starts, ends
+
+
+def normalize(text: str) -> tuple[str, list[int]]:
+    """Normalise text for matching and map each normalised character to its source offset."""
+    normalised, starts, _ = _normalize(text)
+    return normalised, starts
+
+
+def _strip_passage(passage: str) -> str:
+    """Strip surrounding white space and one leading and/or trailing quotation mark."""
+    passage = passage.strip()
+    if passage[:1] in _QUOTES:
+        passage = passage[1:].lstrip()
+    if passage[-1:] in _QUOTES:
+        passage = passage[:-1].rstrip()
+    return passage
+
+
+class ArticleIndex:
+    """An article prepared once for finding many passages in it."""
+
+    def __init__(self, article: str) -> None:
+        self._article = article
+        self._norm, self._starts, self._ends = _normalize(article)
+
+    @property
+    def article(self) -> str:
+        """The original article text."""
+        return self._article
+
+    def _span(self, first: int, last: int) -> Span:
+        """The source span covering normalised characters ``first..last`` (inclusive)."""
+        start, end = self._starts[first], self._ends[last]
+        return Span(
+            start=start, end=end, text=self._article[start:end], alignment=Alignment.NORMALIZED
+        )
+
+    def _on_boundaries(self, first: int, last: int) -> bool:
+        """Whether normalised characters ``first..last`` cover whole source characters."""
+        starts = self._starts
+        begins = first == 0 or starts[first - 1] != starts[first]
+        finishes = last == len(starts) - 1 or starts[last + 1] != starts[last]
+        return begins and finishes
+
+    def find(self, passage: str) -> list[Span]:
+        """Every occurrence of the passage: exact matches, else matches after normalisation."""
+        needle = _strip_passage(passage)
+        if not needle:
+            return []
+        spans: list[Span] = []
+        at = self._article.find(needle)
+        while at != -1:
+            spans.append(Span(start=at, end=at + len(needle), text=needle))
+            at = self._article.find(needle, at + 1)
+        if spans:
+            return spans
+        norm_needle, _, _ = _normalize(needle)
+        found: dict[tuple[int, int], Span] = {}
+        at = self._norm.find(norm_needle)
+        while at != -1:
+            last = at + len(norm_needle) - 1
+            if self._on_boundaries(at, last):
+                span = self._span(at, last)
+                found.setdefault((span.start, span.end), span)
+            at = self._norm.find(norm_needle, at + 1)
+        return sorted(found.values(), key=lambda s: (s.start, s.end))
+
+    def closest(self, passage: str, min_score: float = 60.0) -> tuple[Span, float] | None:
+        """The article passage most like the given one, with its score 0..100, or None."""
+        norm_needle, _, _ = _normalize(_strip_passage(passage))
+        if not norm_needle or not self._norm:
+            return None
+        result = fuzz.partial_ratio_alignment(norm_needle, self._norm, score_cutoff=min_score)
+        if result is None or result.score < min_score or result.dest_end <= result.dest_start:
+            return None
+        return self._span(result.dest_start, result.dest_end - 1), float(result.score)
+
+
+def nearest_to(spans: list[Span], anchor_offsets: list[int]) -> Span:
+    """Pick the span closest to any anchor offset (e.g. a speaker's name); the first if none."""
+    if not spans:
+        raise ValueError("nearest_to needs at least one span")
+    if not anchor_offsets:
+        return spans[0]
+
+    def distance(span: Span) -> int:
+        return min(max(span.start - a, a - span.end, 0) for a in anchor_offsets)
+
+    return min(spans, key=distance)

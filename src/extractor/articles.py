@@ -1,0 +1,80 @@
+"""Article input: read a file or take a string, and refuse what cannot be extracted from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from extractor.dates import parse_date_line
+from extractor.errors import InputError
+
+__all__ = ["Article", "check_text", "parse_published", "read_article"]
+
+_CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article's text and its publication date, if known."""
+
+    text: str
+    published: dt.date | None
+    source: str = "<text>"
+
+
+def check_text(text: object, *, max_chars: int, source: str = "<text>") -> str:
+    """Return `text` if it can be extracted from, else raise `InputError` naming the problem."""
+    if isinstance(text, bytes):
+        raise InputError(f"{source}: got bytes; decode the article to str first")
+    if not isinstance(text, str):
+        raise InputError(f"{source}: article text must be a str, not {type(text).__name__}")
+    if not text.strip():
+        raise InputError(f"{source}: the article is empty")
+    if "\x00" in text:
+        raise InputError(f"{source}: the article looks binary (it contains NUL characters)")
+    sample = text[:4096]
+    control = sum(1 for ch in sample if ch < " " and ch not in _CONTROL_OK)
+    if control > max(8, len(sample) // 100):
+        raise InputError(f"{source}: the article looks binary ({control} control characters)")
+    if len(text) > max_chars:
+        raise InputError(
+            f"{source}: the article has {len(text):,} characters, more than max_chars="
+            f"{max_chars:,}; raise EXTRACTOR_MAX_CHARS or split it"
+        )
+    return text
+
+
+def parse_published(value: str | dt.date | None) -> dt.date | None:
+    """A publication date from an ISO string or a date; `InputError` if it is not one."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"published date '{value}' is not an ISO date (YYYY-MM-DD)") from None
+
+
+def read_article(path: str | Path, *, max_chars: int) -> Article:
+    """Read an article file (UTF-8); a leading ``date YYYY-MM-DD`` line gives its date."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not an article file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{path}: the file looks binary (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8"
+        ) from None
+    check_text(text, max_chars=max_chars, source=str(path))
+    published, body = parse_date_line(text)
+    check_text(body, max_chars=max_chars, source=str(path))
+    return Article(text=body, published=published, source=str(path))

@@ -1,0 +1,160 @@
+"""`Extractor`: the public entry point tying input checks, prompting, inference and grounding."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, TypeVar, overload
+
+from pydantic import BaseModel, SecretStr
+from pydantic import ValidationError as PydanticValidationError
+
+from extractor.alignment import ArticleIndex
+from extractor.articles import check_text, parse_published
+from extractor.dates import parse_date_line
+from extractor.errors import ConfigurationError, ExtractionError
+from extractor.inference import CallRecord, ModelClient
+from extractor.models import ArticleExtraction, Extraction
+from extractor.prompting import build_messages
+from extractor.response_model import GroundingContext, response_model_for, to_schema
+from extractor.settings import Mode, Settings
+
+__all__ = ["Extractor"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def _settings(base: Settings | None, overrides: dict[str, Any]) -> Settings:
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigurationError(f"unknown option(s): {', '.join(unknown)}")
+    merged = (base or Settings()).model_dump()
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**merged)
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from None
+
+
+class Extractor:
+    """Extracts grounded records from article text with an OpenAI-compatible model.
+
+    Each call costs at least one request; a reply that fails validation or grounding costs one
+    more per re-ask (``max_reasks``), and transient faults one more per retry.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | SecretStr | None = None,
+        mode: Mode | str | None = None,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> None:
+        overrides = {"model": model, "base_url": base_url, "api_key": api_key, "mode": mode}
+        self.settings = _settings(settings, {**overrides, **options})
+        self._client = ModelClient(self.settings)
+
+    def _prepare(
+        self, text: str, published: str | dt.date | None, schema: type[BaseModel]
+    ) -> tuple[list[dict[str, str]], type[BaseModel], GroundingContext]:
+        check_text(text, max_chars=self.settings.max_chars)
+        date = parse_published(published) or parse_date_line(text)[0]
+        grounding = GroundingContext(ArticleIndex(text), date)
+        return build_messages(text, schema, date), response_model_for(schema), grounding
+
+    def _finish(
+        self, schema: type[T], result: BaseModel, record: CallRecord, grounding: GroundingContext
+    ) -> T | Extraction[T]:
+        data = to_schema(result, schema)
+        logger.info(
+            "extracted %s with %s: %d request(s), %d tokens",
+            schema.__name__,
+            self.settings.model,
+            record.usage.requests,
+            record.usage.total_tokens,
+        )
+        if isinstance(data, ArticleExtraction):
+            data.published, data.usage = grounding.published, record.usage
+            return data
+        return Extraction[schema](  # type: ignore[valid-type]
+            data=data, spans=grounding.spans, published=grounding.published, usage=record.usage
+        )
+
+    def _keep_partial(
+        self, error: ExtractionError, schema: type[T], grounding: GroundingContext
+    ) -> None:
+        """Attach the records the last attempt did ground, so nothing extracted is lost."""
+        if grounding.partial is None:
+            return
+        partial = to_schema(grounding.partial, schema)
+        if isinstance(partial, ArticleExtraction):
+            partial.published = grounding.published
+            if error.usage is not None:
+                partial.usage = error.usage
+        error.partial = partial
+
+    @overload
+    def extract(
+        self, text: str, *, published: str | dt.date | None = None, schema: None = None
+    ) -> ArticleExtraction: ...
+
+    @overload
+    def extract(
+        self, text: str, *, published: str | dt.date | None = None, schema: type[T]
+    ) -> Extraction[T]: ...
+
+    def extract(
+        self,
+        text: str,
+        *,
+        published: str | dt.date | None = None,
+        schema: type[BaseModel] | None = None,
+    ) -> ArticleExtraction | Extraction[Any]:
+        """Extract events, quotes and commitments (or `schema`) from one article's text."""
+        target = schema or ArticleExtraction
+        messages, response_model, grounding = self._prepare(text, published, target)
+        try:
+            result, record = self._client.complete(
+                messages, response_model, grounding.as_validation_context()
+            )
+        except ExtractionError as error:
+            self._keep_partial(error, target, grounding)
+            raise
+        return self._finish(target, result, record, grounding)
+
+    @overload
+    async def aextract(
+        self, text: str, *, published: str | dt.date | None = None, schema: None = None
+    ) -> ArticleExtraction: ...
+
+    @overload
+    async def aextract(
+        self, text: str, *, published: str | dt.date | None = None, schema: type[T]
+    ) -> Extraction[T]: ...
+
+    async def aextract(
+        self,
+        text: str,
+        *,
+        published: str | dt.date | None = None,
+        schema: type[BaseModel] | None = None,
+    ) -> ArticleExtraction | Extraction[Any]:
+        """Async twin of `extract`."""
+        target = schema or ArticleExtraction
+        messages, response_model, grounding = self._prepare(text, published, target)
+        try:
+            result, record = await self._client.acomplete(
+                messages, response_model, grounding.as_validation_context()
+            )
+        except ExtractionError as error:
+            self._keep_partial(error, target, grounding)
+            raise
+        return self._finish(target, result, record, grounding)

@@ -1,0 +1,159 @@
+"""Grounding: every `Verbatim` field must be found in the article; its span is computed here.
+
+`ground` walks any Pydantic object, looks each verbatim value up in the article, fills the
+record's `LibrarySpan` field with the occurrence that fits (the one nearest to where the record's
+actor is named, not already taken by an identical record) and reports what could not be found,
+with the closest passage as a hint for the re-ask.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from extractor.alignment import ArticleIndex, nearest_to
+from extractor.spans import LibraryComputed, Span, VerbatimText
+
+__all__ = ["GroundingIssue", "GroundingReport", "ground", "library_fields", "verbatim_fields"]
+
+logger = logging.getLogger(__name__)
+
+Path = tuple[str | int, ...]
+
+
+def _has_marker(model: type[BaseModel], name: str, marker: type) -> bool:
+    return any(isinstance(m, marker) for m in model.model_fields[name].metadata)
+
+
+def verbatim_fields(model: type[BaseModel]) -> list[str]:
+    """Names of the fields of `model` that must be copied verbatim from the article."""
+    return [name for name in model.model_fields if _has_marker(model, name, VerbatimText)]
+
+
+def library_fields(model: type[BaseModel]) -> list[str]:
+    """Names of the fields of `model` that the library fills after validation."""
+    return [name for name in model.model_fields if _has_marker(model, name, LibraryComputed)]
+
+
+def format_path(path: Path) -> str:
+    """Render a field path as ``quotes[2].text``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+@dataclass(frozen=True)
+class GroundingIssue:
+    """A verbatim value that is not in the article."""
+
+    path: Path
+    value: str
+    closest: str | None
+
+    def describe(self) -> str:
+        """One line for the re-ask message and the error report."""
+        shown = self.value if len(self.value) <= 160 else self.value[:157] + "..."
+        line = f'{format_path(self.path)}: "{shown}" is not in the article'
+        if self.closest:
+            line += f'; the closest passage is "{self.closest}"'
+        return line
+
+
+@dataclass
+class GroundingReport:
+    """What grounding found: a span per verbatim field, and the values it could not find."""
+
+    spans: dict[str, Span] = field(default_factory=dict)
+    issues: list[GroundingIssue] = field(default_factory=list)
+
+    def message(self) -> str:
+        """The re-ask message: every value not found, and what to do about it."""
+        lines = [
+            "These values are not in the article. Copy text exactly as the article writes it "
+            "(same words, same order, no paraphrase), or leave the item out:"
+        ]
+        lines += [f"- {issue.describe()}" for issue in self.issues]
+        return "\n".join(lines)
+
+
+def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, BaseModel]]:
+    """Every Pydantic model inside `obj`, outermost first, with its path."""
+    if isinstance(obj, BaseModel):
+        yield path, obj
+        for name in type(obj).model_fields:
+            yield from _walk(getattr(obj, name), (*path, name))
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            yield from _walk(item, (*path, i))
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from _walk(item, (*path, str(key)))
+
+
+def _anchor_offsets(record: BaseModel, index: ArticleIndex) -> list[int]:
+    """Offsets where the record's actors are named (by their last name), to place its span."""
+    offsets: list[int] = []
+    for _, inner in _walk(record, ()):
+        name = getattr(inner, "name", None)
+        if isinstance(name, str) and name.split():
+            offsets += [s.start for s in index.find(name.split()[-1])]
+    return offsets
+
+
+def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
+    """Find every verbatim value of `obj` in the article, filling span fields as it goes."""
+    report = GroundingReport()
+    taken: dict[tuple[type, str], set[tuple[int, int]]] = {}
+    for path, record in _walk(obj, ()):
+        model = type(record)
+        span_fields = library_fields(model)
+        for position, name in enumerate(verbatim_fields(model)):
+            value = getattr(record, name)
+            if not isinstance(value, str):
+                continue
+            found = index.find(value)
+            if not found:
+                near = index.closest(value)
+                report.issues.append(
+                    GroundingIssue((*path, name), value, near[0].text if near else None)
+                )
+                continue
+            used = taken.setdefault((model, name), set())
+            free = [s for s in found if (s.start, s.end) not in used] or found
+            chosen = nearest_to(free, _anchor_offsets(record, index)) if len(free) > 1 else free[0]
+            used.add((chosen.start, chosen.end))
+            report.spans[format_path((*path, name))] = chosen
+            if position == 0 and "span" in span_fields:
+                object.__setattr__(record, "span", chosen)
+    for issue in report.issues:
+        logger.debug("ungrounded %s", issue.describe())
+    return report
+
+
+def without_ungrounded(obj: BaseModel, issues: list[GroundingIssue]) -> BaseModel | None:
+    """A copy of `obj` without the list items that hold ungrounded values; None if impossible."""
+    drop: dict[Path, set[int]] = {}
+    for issue in issues:
+        list_at = max((i for i, part in enumerate(issue.path) if isinstance(part, int)), default=-1)
+        if list_at < 0:
+            return None
+        drop.setdefault(issue.path[:list_at], set()).add(int(issue.path[list_at]))
+    copy = obj.model_copy(deep=True)
+    # Deepest lists first, so removing an item never shifts a path still to be handled.
+    for list_path in sorted(drop, key=len, reverse=True):
+        holder: Any = copy
+        for part in list_path[:-1]:
+            holder = holder[part] if isinstance(part, int) else getattr(holder, part)
+        last = list_path[-1]
+        items = holder[last] if isinstance(last, int) else getattr(holder, last)
+        kept = [item for i, item in enumerate(items) if i not in drop[list_path]]
+        if isinstance(last, int):
+            holder[last] = kept
+        else:
+            object.__setattr__(holder, last, kept)
+    return copy

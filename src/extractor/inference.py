@@ -1,0 +1,283 @@
+"""One structured completion against an OpenAI-compatible server, with retries and usage.
+
+instructor turns the reply into the response model and re-asks on validation errors (at most
+``max_reasks`` times); beneath it, every HTTP request is retried on transient faults by
+`extractor.retry`. Usage is summed from every completion the server returned, through instructor's
+``completion:response`` hook. Failures leave as `extractor.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import instructor
+import openai
+from instructor.v2.core.client import AsyncInstructor, Instructor
+from instructor.v2.core.errors import IncompleteOutputException, InstructorRetryException
+from instructor.v2.core.hooks import Hooks
+from instructor.v2.core.patch import patch_v2
+from instructor.v2.core.providers import Provider
+from pydantic import BaseModel, ValidationError
+
+from extractor import errors
+from extractor.models import Usage
+from extractor.retry import RetryLog, transient_retrying
+from extractor.settings import Mode, Settings
+
+__all__ = ["CallRecord", "ModelClient"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+
+INSTRUCTOR_MODES = {
+    Mode.TOOLS: instructor.Mode.TOOLS,
+    Mode.JSON: instructor.Mode.JSON,
+    Mode.JSON_SCHEMA: instructor.Mode.JSON_SCHEMA,
+    Mode.MD_JSON: instructor.Mode.MD_JSON,
+}
+
+LOCAL_API_KEY = "not-needed"  # sent to servers configured by base_url when no key is set
+
+
+@dataclass
+class CallRecord:
+    """What one extraction cost and saw: usage, transient retries, and each raw reply."""
+
+    usage: Usage = field(default_factory=Usage)
+    retries: RetryLog = field(default_factory=RetryLog)
+    replies: list[str | None] = field(default_factory=list)
+
+    def on_response(self, response: Any) -> None:
+        """instructor ``completion:response`` hook: count the completion's tokens."""
+        usage = getattr(response, "usage", None)
+        self.usage = self.usage.add(
+            Usage(
+                requests=1,
+                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+                total_tokens=getattr(usage, "total_tokens", 0) or 0,
+            )
+        )
+        self.replies.append(reply_text(response))
+
+    def hooks(self) -> Hooks:
+        """Per-call instructor hooks feeding this record."""
+        hooks = Hooks()
+        hooks.on("completion:response", self.on_response)
+        hooks.on("parse:error", lambda error, **_: logger.info("re-asking: %s", error))
+        return hooks
+
+
+def reply_text(response: Any) -> str | None:
+    """The model's raw reply: tool-call arguments, or the message content."""
+    try:
+        message = response.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return "\n".join(str(call.function.arguments) for call in calls)
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else None
+
+
+class ModelClient:
+    """Sends structured-output requests for one `Settings`; clients are built on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._sync: openai.OpenAI | None = None
+        self._async: openai.AsyncOpenAI | None = None
+
+    def _client_options(self) -> dict[str, Any]:
+        key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
+        if key is None and self.settings.base_url is None:
+            raise errors.ConfigurationError(
+                "no API key: set OPENAI_API_KEY (or EXTRACTOR_API_KEY), or point base_url / "
+                "OPENAI_BASE_URL at an OpenAI-compatible server"
+            )
+        return {
+            "api_key": key or LOCAL_API_KEY,
+            "base_url": self.settings.base_url,
+            "timeout": self.settings.timeout,
+            "max_retries": 0,  # transient retries are ours (extractor.retry), counted and logged
+        }
+
+    def _request(self, messages: list[dict[str, str]], schema: type[T], context: Any) -> Any:
+        return {
+            "messages": messages,
+            "response_model": schema,
+            "model": self.settings.model,
+            "max_retries": self.settings.max_reasks,
+            "context": context,
+            "temperature": self.settings.temperature,
+            "max_tokens": self.settings.max_tokens,
+        }
+
+    def complete(
+        self, messages: list[dict[str, str]], schema: type[T], context: dict[str, Any]
+    ) -> tuple[T, CallRecord]:
+        """Ask for `schema`; return the validated instance and what the call cost."""
+        if self._sync is None:
+            self._sync = openai.OpenAI(**self._client_options())
+        client = self._sync
+        record = CallRecord()
+
+        def create(*args: Any, **kwargs: Any) -> Any:
+            for attempt in transient_retrying(self.settings, record.retries, is_async=False):
+                with attempt:
+                    record.retries.requests += 1
+                    return client.chat.completions.create(*args, **kwargs)
+            raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+        mode = INSTRUCTOR_MODES[self.settings.mode]
+        patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
+        structured = Instructor(client=client, create=patched, provider=Provider.OPENAI, mode=mode)
+        try:
+            result = structured.chat.completions.create(
+                **self._request(messages, schema, context), hooks=record.hooks()
+            )
+        except Exception as exc:
+            raise self._translate(exc, record) from exc
+        return result, record
+
+    async def acomplete(
+        self, messages: list[dict[str, str]], schema: type[T], context: dict[str, Any]
+    ) -> tuple[T, CallRecord]:
+        """Async twin of `complete`."""
+        if self._async is None:
+            self._async = openai.AsyncOpenAI(**self._client_options())
+        client = self._async
+        record = CallRecord()
+
+        async def create(*args: Any, **kwargs: Any) -> Any:
+            async for attempt in transient_retrying(self.settings, record.retries, is_async=True):
+                with attempt:
+                    record.retries.requests += 1
+                    return await client.chat.completions.create(*args, **kwargs)
+            raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+        mode = INSTRUCTOR_MODES[self.settings.mode]
+        patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
+        structured = AsyncInstructor(
+            client=client, create=patched, provider=Provider.OPENAI, mode=mode
+        )
+        try:
+            result = await structured.chat.completions.create(
+                **self._request(messages, schema, context), hooks=record.hooks()
+            )
+        except Exception as exc:
+            raise self._translate(exc, record) from exc
+        return result, record
+
+    def _translate(self, exc: Exception, record: CallRecord) -> errors.ExtractorError:
+        """Our own error for whatever instructor or openai raised."""
+        if isinstance(exc, errors.ExtractorError):
+            return exc
+        if isinstance(exc, IncompleteOutputException):
+            return errors.IncompleteOutputError(
+                f"the reply was cut off at max_tokens={self.settings.max_tokens} "
+                "(finish_reason 'length'); raise max_tokens or split the article into chunks",
+                usage=record.usage,
+            )
+        cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
+        if isinstance(cause, openai.APIError):
+            return api_error(cause, self.settings, record)
+        if isinstance(exc, InstructorRetryException) and exc.failed_attempts:
+            attempts = [
+                errors.FailedAttempt(
+                    number=failed.attempt_number,
+                    errors=error_lines(failed.exception),
+                    raw_reply=reply_text(failed.completion),
+                )
+                for failed in exc.failed_attempts
+            ]
+            last = "; ".join(attempts[-1].errors)[:600]
+            return errors.ExtractionError(
+                f"no reply from {self.settings.model} validated and grounded after "
+                f"{len(attempts)} attempt(s) (mode {self.settings.mode.value}); "
+                f"last errors: {last}",
+                attempts=attempts,
+                usage=record.usage,
+            )
+        return errors.BadResponseError(
+            f"the server at {self.settings.base_url or 'api.openai.com'} answered something "
+            f"that is not a usable chat completion: {type(cause).__name__}: {cause}"[:600],
+            attempts=record.retries.requests,
+            usage=record.usage,
+        )
+
+
+def error_lines(exc: BaseException) -> list[str]:
+    """Readable lines for a validation failure, one per error."""
+    if isinstance(exc, ValidationError):
+        lines = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "(response)"
+            lines.append(f"{where}: {error['msg']}")
+        return lines
+    return [f"{type(exc).__name__}: {exc}"]
+
+
+def api_error(exc: openai.APIError, settings: Settings, record: CallRecord) -> errors.APIError:
+    """Map an openai error to ours, naming the server, model and what to do."""
+    where = settings.base_url or "api.openai.com"
+    attempts = record.retries.requests
+    usage = record.usage
+    if isinstance(exc, openai.APIConnectionError):
+        kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not be reached"
+        return errors.ConnectionFailedError(
+            f"the server at {where} {kind} after {attempts} attempt(s)",
+            attempts=attempts,
+            usage=usage,
+        )
+    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+    detail = _server_message(exc)
+    if status in (401, 403):
+        return errors.AuthenticationError(
+            f"the server at {where} rejected the API key (HTTP {status}); check OPENAI_API_KEY",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    if status == 404:
+        return errors.ModelNotFoundError(
+            f"unknown model '{settings.model}' at {where} (HTTP 404): {detail}",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    if status == 429:
+        return errors.RateLimitError(
+            f"still rate limited by {where} after {attempts} attempt(s) (HTTP 429)",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    if status is not None and status >= 500:
+        return errors.ServerError(
+            f"the server at {where} failed with HTTP {status} after {attempts} attempt(s) "
+            f"(mode {settings.mode.value}; if it persists, try another --mode): {detail}",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    return errors.RequestRejectedError(
+        f"the server at {where} refused the request (HTTP {status}, mode "
+        f"{settings.mode.value}): {detail}",
+        status=status,
+        attempts=attempts,
+        usage=usage,
+    )
+
+
+def _server_message(exc: openai.APIError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        return str(message)[:300]
+    return str(exc.message)[:300]

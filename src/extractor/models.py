@@ -1,0 +1,230 @@
+"""The data contract: events, quotes and commitments extracted from one article.
+
+Field descriptions are written for the model: they are the prompt. Fields typed `LibrarySpan` or
+marked ``readOnly`` are computed by the library and never shown to the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field, ValidationInfo, model_validator
+
+from extractor.dates import DatePrecision, resolve_date
+from extractor.spans import LibrarySpan, Span, Verbatim
+
+__all__ = [
+    "Actor",
+    "ArticleExtraction",
+    "Commitment",
+    "CommitmentKind",
+    "DatePrecision",
+    "Event",
+    "EventKind",
+    "EventStatus",
+    "Extraction",
+    "Polarity",
+    "Quote",
+    "QuoteKind",
+    "Usage",
+]
+
+_READ_ONLY: dict[str, Any] = {"readOnly": True}
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Actor(BaseModel):
+    """A person, group, state or organisation."""
+
+    name: str = Field(
+        description="Name as the article gives it most fully, e.g. 'Dmitry Peskov', 'Russia'."
+    )
+    role: str | None = Field(default=None, description="Title or job, e.g. 'spokesman'.")
+    organization: str | None = Field(
+        default=None, description="Body the actor speaks for, e.g. 'Kremlin'."
+    )
+    country: str | None = Field(default=None, description="Country the actor belongs to.")
+
+
+class QuoteKind(str, Enum):
+    """How the speech is reported."""
+
+    DIRECT = "direct"  # a full sentence inside quotation marks
+    PARTIAL = "partial"  # a quoted fragment inside the reporter's own sentence
+    REPORTED = "reported"  # speech reported without quotation marks
+
+
+class Quote(BaseModel):
+    """Speech attributed to a speaker."""
+
+    text: Verbatim = Field(
+        description=(
+            "The words inside the quotation marks, copied exactly, without the marks. "
+            "For reported speech, the reporter's words that carry it, copied exactly."
+        )
+    )
+    speaker: Actor = Field(description="Who said it.")
+    kind: QuoteKind = Field(
+        description="direct: whole sentence quoted; partial: quoted fragment; "
+        "reported: no quotation marks."
+    )
+    verb: str | None = Field(
+        default=None, description="Attribution verb as written: 'said', 'cautioned'."
+    )
+    span: LibrarySpan
+
+
+class Polarity(str, Enum):
+    """Whether the actor says it will or will not act."""
+
+    WILL = "will"
+    WILL_NOT = "will_not"
+
+
+class CommitmentKind(str, Enum):
+    """What sort of statement about its own future conduct the actor makes."""
+
+    PROMISE = "promise"
+    REFUSAL = "refusal"
+    OFFER = "offer"  # an offer, or stated willingness
+    THREAT = "threat"
+    CONDITIONAL = "conditional"  # conduct that depends on a stated condition
+
+
+class Commitment(BaseModel):
+    """An actor's stated future conduct: a promise, refusal, offer, threat or condition."""
+
+    actor: Actor = Field(description="Who commits (whose own future conduct it is).")
+    polarity: Polarity = Field(description="will, or will_not.")
+    kind: CommitmentKind
+    action: str = Field(
+        description="The conduct, normalised as a verb phrase without negation, "
+        "e.g. 'commit American ground troops to Ukraine'."
+    )
+    condition: str | None = Field(
+        default=None, description="Condition it depends on, e.g. 'if a peace deal is reached'."
+    )
+    beneficiary: str | None = Field(default=None, description="Who it is for, if anyone.")
+    time_frame: str | None = Field(default=None, description="When, as stated.")
+    evidence: Verbatim = Field(
+        description="The shortest article passage that states it, copied exactly."
+    )
+    span: LibrarySpan
+
+
+class EventKind(str, Enum):
+    """What sort of thing happened."""
+
+    MEETING = "meeting"
+    STATEMENT = "statement"
+    REPORT = "report"
+    MILITARY_ACTION = "military_action"
+    PROPOSAL = "proposal"
+    AGREEMENT = "agreement"
+    DECISION = "decision"
+    NEGOTIATION = "negotiation"
+    OTHER = "other"
+
+
+class EventStatus(str, Enum):
+    """Whether the event happened."""
+
+    OCCURRED = "occurred"
+    PLANNED = "planned"
+    PROPOSED = "proposed"
+    HYPOTHETICAL = "hypothetical"
+    DENIED = "denied"
+
+
+class Event(BaseModel):
+    """Who did what, to whom, where and when."""
+
+    kind: EventKind
+    summary: str = Field(description="One short sentence: who did what to whom.")
+    actors: list[Actor] = Field(default_factory=list, description="Who took part.")
+    location: str | None = Field(default=None, description="Where, as stated.")
+    date_text: str | None = Field(
+        default=None,
+        description="When, copied as written: 'last week', 'on Feb. 24', 'Wednesday'.",
+    )
+    date: dt.date | None = Field(
+        default=None,
+        description="ISO date (the first day, for a range), resolved against the date line.",
+    )
+    date_end: dt.date | None = Field(
+        default=None, description="Last day, when the date is a range such as a week."
+    )
+    precision: DatePrecision = Field(
+        default=DatePrecision.UNKNOWN, description="How precise the date is."
+    )
+    status: EventStatus
+    evidence: Verbatim = Field(
+        description="The shortest article passage that reports it, copied exactly."
+    )
+    span: LibrarySpan
+
+    @model_validator(mode="after")
+    def _resolve_date(self, info: ValidationInfo) -> Event:
+        """Resolve `date_text` against the publication date when the context carries one."""
+        published = (info.context or {}).get("published")
+        if not isinstance(published, dt.date) or not self.date_text:
+            return self
+        resolved = resolve_date(self.date_text, published)
+        if resolved.precision is not DatePrecision.UNKNOWN:
+            self.date, self.date_end, self.precision = (
+                resolved.start,
+                resolved.end,
+                resolved.precision,
+            )
+        return self
+
+
+class Usage(BaseModel):
+    """Tokens spent on one extraction, summed over every attempt, failed ones included."""
+
+    requests: int = Field(default=0, description="Completions the server returned.")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def add(self, other: Usage) -> Usage:
+        """Return the sum of two usages."""
+        return Usage(
+            requests=self.requests + other.requests,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class ArticleExtraction(BaseModel):
+    """Every event, quote and commitment in the article. Leave a list empty if none apply."""
+
+    events: list[Event] = Field(default_factory=list)
+    quotes: list[Quote] = Field(default_factory=list)
+    commitments: list[Commitment] = Field(default_factory=list)
+    published: dt.date | None = Field(
+        default=None,
+        description="The article's publication date, from its date line or the caller.",
+        json_schema_extra=_READ_ONLY,
+    )
+    usage: Usage = Field(
+        default_factory=Usage,
+        description="Tokens spent, summed over every attempt.",
+        json_schema_extra=_READ_ONLY,
+    )
+
+
+class Extraction(BaseModel, Generic[T]):
+    """An extraction into a caller's own schema: the data, its spans, and what it cost."""
+
+    data: T
+    spans: dict[str, Span] = Field(
+        default_factory=dict,
+        description="Span of every verbatim field, by path, e.g. 'people[0].quote'.",
+    )
+    published: dt.date | None = None
+    usage: Usage = Field(default_factory=Usage)

@@ -1,0 +1,120 @@
+"""The response model handed to instructor: the caller's schema, grounded, with a lean schema.
+
+`response_model_for(schema)` subclasses the caller's model so that
+- its JSON Schema, as the LLM sees it, leaves out every field the library computes (``readOnly``)
+  and the ``title`` pydantic adds to each property (tokens the model does not need), and
+- validating it with a grounding context (`GroundingContext`) checks every `Verbatim` field
+  against the article and raises, naming each value not found, so instructor re-asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationInfo, model_validator
+
+from extractor.alignment import ArticleIndex
+from extractor.grounding import GroundingReport, ground, without_ungrounded
+from extractor.spans import Span
+
+__all__ = ["GroundingContext", "lean_json_schema", "response_model_for"]
+
+T = TypeVar("T", bound=BaseModel)
+
+CONTEXT_KEY = "grounding"
+
+
+@dataclass
+class GroundingContext:
+    """Per-call state that validators read from instructor's validation context."""
+
+    index: ArticleIndex
+    published: dt.date | None = None
+    spans: dict[str, Span] = field(default_factory=dict)
+    partial: BaseModel | None = None
+
+    def as_validation_context(self) -> dict[str, Any]:
+        """The ``context=`` dict for instructor: this object, plus the publication date."""
+        return {CONTEXT_KEY: self, "published": self.published}
+
+
+def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Drop ``readOnly`` properties, per-property titles and the definitions no longer used."""
+
+    def trim(node: Any) -> Any:
+        if isinstance(node, list):
+            return [trim(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: trim(value) for key, value in node.items()}
+        properties = out.get("properties")
+        if isinstance(properties, dict):
+            kept = {
+                name: {k: v for k, v in prop.items() if k != "title"}
+                for name, prop in properties.items()
+                if not (isinstance(prop, dict) and prop.get("readOnly"))
+            }
+            out["properties"] = kept
+            if "required" in out:
+                out["required"] = [name for name in out["required"] if name in kept]
+        return out
+
+    lean = trim(schema)
+    definitions = lean.get("$defs")
+    if isinstance(definitions, dict):
+        body = {k: v for k, v in lean.items() if k != "$defs"}
+        used: set[str] = set()
+        pending = [body]
+        while pending:
+            text = repr(pending.pop())
+            for name in definitions:
+                if name not in used and f"#/$defs/{name}'" in text:
+                    used.add(name)
+                    pending.append(definitions[name])
+        lean["$defs"] = {
+            k: {key: value for key, value in v.items() if key != "title"}
+            for k, v in definitions.items()
+            if k in used
+        }
+        if not lean["$defs"]:
+            del lean["$defs"]
+    return cast(dict[str, Any], lean)
+
+
+@cache
+def response_model_for(schema: type[T]) -> type[T]:
+    """The caller's schema with grounding on validation and a lean JSON Schema for the model."""
+
+    class Grounded(schema):  # type: ignore[valid-type,misc]
+        @classmethod
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            return lean_json_schema(schema.model_json_schema(*args, **kwargs))
+
+        @model_validator(mode="after")
+        def _ground(self, info: ValidationInfo) -> Any:
+            grounding = (info.context or {}).get(CONTEXT_KEY)
+            if not isinstance(grounding, GroundingContext):
+                return self
+            report: GroundingReport = ground(self, grounding.index)
+            grounding.spans = report.spans
+            if report.issues:
+                grounding.partial = without_ungrounded(self, report.issues)
+                raise ValueError(report.message())
+            grounding.partial = None
+            return self
+
+    Grounded.__name__ = schema.__name__
+    Grounded.__qualname__ = schema.__qualname__
+    Grounded.__doc__ = schema.__doc__
+    return cast(type[T], Grounded)
+
+
+def to_schema(instance: BaseModel, schema: type[T]) -> T:
+    """Rebuild a validated response-model instance as the caller's class, without validating."""
+    if type(instance) is schema:
+        return instance
+    values = {name: getattr(instance, name) for name in schema.model_fields}
+    return schema.model_construct(_fields_set=set(instance.model_fields_set), **values)

@@ -1,0 +1,57 @@
+"""Configuration: one settings object, read from arguments, then ``EXTRACTOR_*``/``OPENAI_*``."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Mode", "Settings"]
+
+
+class Mode(str, Enum):
+    """How structured output is requested from the server; servers differ in what they accept."""
+
+    TOOLS = "tools"  # function calling with the schema as the tool's parameters
+    JSON = "json"  # response_format json_object, schema in the prompt
+    JSON_SCHEMA = "json_schema"  # OpenAI's response_format json_schema (strict structured output)
+    MD_JSON = "md_json"  # JSON in a markdown block, for servers with no structured output at all
+
+
+class Settings(BaseSettings):
+    """Every knob of an extraction. Arguments win over the environment, which wins over defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EXTRACTOR_", populate_by_name=True, extra="ignore", validate_default=True
+    )
+
+    model: str = Field(default="gpt-4o-mini", description="Model name the server knows.")
+    base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("base_url", "EXTRACTOR_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8765/v1.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("api_key", "EXTRACTOR_API_KEY", "OPENAI_API_KEY"),
+        description="API key; local servers accept any value.",
+    )
+    mode: Mode = Field(default=Mode.TOOLS, description="Structured-output mode.")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=4096, gt=0, description="Cap on each reply's tokens.")
+    timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for one reply.")
+    max_reasks: int = Field(
+        default=2, ge=0, description="Re-asks after a reply fails validation or grounding."
+    )
+    max_transient_retries: int = Field(
+        default=4, ge=0, description="Retries after 429, 5xx, timeouts and dropped connections."
+    )
+    backoff_initial: float = Field(default=1.0, ge=0, description="First backoff, seconds.")
+    backoff_max: float = Field(default=30.0, ge=0, description="Longest backoff, seconds.")
+    retry_after_max: float = Field(
+        default=60.0, ge=0, description="Longest Retry-After the library will honour, seconds."
+    )
+    max_chars: int = Field(
+        default=200_000, gt=0, description="Longest article accepted, in characters."
+    )

@@ -1,0 +1,73 @@
+"""Spans: where a record's source text sits in the article, and how it was found.
+
+A `Span` is always computed by the library (see `alignment` and `grounding`), never taken from the
+model: fields typed `LibrarySpan` are marked ``readOnly`` in the JSON Schema and stripped from the
+schema the model sees. Fields typed `Verbatim` must be copied from the article; grounding rejects
+them otherwise and records their span.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["Alignment", "LibraryComputed", "LibrarySpan", "Span", "Verbatim", "VerbatimText"]
+
+
+class Alignment(str, Enum):
+    """How the model's text was found in the article."""
+
+    EXACT = "exact"  # character for character
+    NORMALIZED = "normalized"  # equal after normalising quotes, dashes and white space
+
+
+class Span(BaseModel):
+    """Character offsets into the article string: ``article[start:end] == text``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int = Field(ge=0, description="Offset of the first character.")
+    end: int = Field(ge=0, description="Offset one past the last character (exclusive).")
+    text: str = Field(description="The article text between start and end, exactly.")
+    alignment: Alignment = Field(
+        default=Alignment.EXACT, description="How the text was matched in the article."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.end < self.start:
+            raise ValueError(f"span end {self.end} is before its start {self.start}")
+        if len(self.text) != self.end - self.start:
+            raise ValueError("span text length does not match end - start")
+        return self
+
+
+class VerbatimText:
+    """Marker: the annotated string must be copied verbatim from the article."""
+
+    def __repr__(self) -> str:
+        return "VerbatimText()"
+
+
+class LibraryComputed:
+    """Marker: the field is filled by the library after validation, never by the model."""
+
+    def __repr__(self) -> str:
+        return "LibraryComputed()"
+
+
+Verbatim = Annotated[str, VerbatimText()]
+"""A string the model must copy from the article; grounding checks it and records its span."""
+
+LibrarySpan = Annotated[
+    Span | None,
+    LibraryComputed(),
+    Field(
+        default=None,
+        description="Where the verbatim text sits in the article; computed by the library.",
+        json_schema_extra={"readOnly": True},
+    ),
+]
+"""The span of a record's verbatim text, filled in by grounding."""
