@@ -1,0 +1,171 @@
+"""HAND-WRITTEN model replies. No hosted model can be reached from where these were made, so the
+tool-call arguments below were written by a developer to stand in for what a capable model
+(gpt-4o-mini class) returns for the shared article. `record.py` sends the library's real requests
+to a scripted server that answers with these, and vcrpy records the exchange as cassettes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TRUMP = {"name": "Donald Trump", "role": "President", "country": "United States"}
+PUTIN = {"name": "Vladimir Putin", "role": "President", "country": "Russia"}
+PESKOV = {
+    "name": "Dmitry Peskov",
+    "role": "spokesman",
+    "organization": "Kremlin",
+    "country": "Russia",
+}
+LAVROV = {"name": "Sergei Lavrov", "role": "Foreign Minister", "country": "Russia"}
+MACRON = {"name": "Emmanuel Macron", "role": "President", "country": "France"}
+ZELENSKYY = {"name": "Volodymyr Zelenskyy", "role": "President", "country": "Ukraine"}
+
+QUOTES: list[dict[str, Any]] = [
+    {"text": "negative attitude", "speaker": PESKOV, "kind": "partial", "verb": "said"},
+    {"text": "one of the root causes", "speaker": PESKOV, "kind": "partial", "verb": "adding"},
+    {"text": "specifically asked", "speaker": TRUMP, "kind": "partial", "verb": "said"},
+    {"text": "had no problem with it.", "speaker": TRUMP, "kind": "partial", "verb": "assured"},
+    {
+        "text": "his country should hold veto power over any military assistance provided to "
+        "Ukraine if and when a peace agreement is reached",
+        "speaker": LAVROV,
+        "kind": "reported",
+        "verb": "cautioned",
+    },
+    {
+        "text": "raise the level of its representation at talks with Ukraine.",
+        "speaker": LAVROV,
+        "kind": "partial",
+        "verb": "indicated",
+    },
+    {
+        "text": "When it comes to security, they are willing to put people on the ground,",
+        "speaker": TRUMP,
+        "kind": "direct",
+        "verb": "said",
+    },
+    {
+        "text": "We're willing to help them with things, especially, probably, if you talk about "
+        "air support, because there is nobody who has the kind of stuff we have.",
+        "speaker": TRUMP,
+        "kind": "direct",
+        "verb": "said",
+    },
+]
+
+COMMITMENTS: list[dict[str, Any]] = [
+    {
+        "actor": TRUMP,
+        "polarity": "will_not",
+        "kind": "refusal",
+        "action": "commit American ground troops to Ukraine",
+        "beneficiary": "Ukraine",
+        "evidence": "promised not to commit American boots on the ground",
+    },
+    {
+        "actor": TRUMP,
+        "polarity": "will",
+        "kind": "offer",
+        "action": "use U.S. airpower to support European forces in Ukraine",
+        "beneficiary": "European forces in Ukraine",
+        "evidence": "Trump has indicated he's willing to use U.S. airpower to support European "
+        "forces in Ukraine",
+    },
+    {
+        "actor": {"name": "Europeans", "country": None},
+        "polarity": "will",
+        "kind": "offer",
+        "action": "put their own troops on the ground in Ukraine for security",
+        "evidence": "they are willing to put people on the ground",
+    },
+]
+
+EVENTS: list[dict[str, Any]] = [
+    {
+        "kind": "statement",
+        "summary": "Kremlin spokesman Dmitry Peskov rejected European peacekeepers in Ukraine.",
+        "actors": [PESKOV],
+        "date_text": "Wednesday",
+        "date": "2025-08-27",
+        "precision": "day",
+        "status": "occurred",
+        "evidence": "During a Wednesday press conference, Kremlin spokesman Dmitry Peskov said "
+        'Moscow held a "negative attitude" toward proposals to send European troops as '
+        "peacekeepers",
+    },
+    {
+        "kind": "statement",
+        "summary": "Trump said Putin had no problem with a European peacekeeping force.",
+        "actors": [TRUMP, MACRON],
+        "location": "Washington",
+        "date_text": "on Feb. 24",
+        "date": "2025-02-24",
+        "precision": "day",
+        "status": "occurred",
+        "evidence": "While seated alongside French President Emmanuel Macron in Washington on "
+        'Feb. 24, Trump said he had "specifically asked" Putin about the matter',
+    },
+    {
+        "kind": "statement",
+        "summary": "Lavrov said Russia should hold a veto over military assistance to Ukraine.",
+        "actors": [LAVROV],
+        "date_text": "last week",
+        "status": "occurred",
+        "evidence": "Russia's Foreign Minister Sergei Lavrov cautioned last week that his country "
+        "should hold veto power over any military assistance provided to Ukraine",
+    },
+    {
+        "kind": "meeting",
+        "summary": "Trump and Putin met at a summit in Alaska without a pathway to peace.",
+        "actors": [TRUMP, PUTIN],
+        "location": "Alaska",
+        "date_text": "this month",
+        "status": "occurred",
+        "evidence": "The summit in Alaska this month between Trump and Putin ended without any "
+        "concrete pathway to peace.",
+    },
+    {
+        "kind": "meeting",
+        "summary": "Trump seeks a formal meeting with Putin and Zelenskyy.",
+        "actors": [TRUMP, PUTIN, ZELENSKYY],
+        "status": "proposed",
+        "evidence": "Trump is now seeking a formal meeting that includes Putin and Ukrainian "
+        "President Volodymyr Zelenskyy",
+    },
+    {
+        "kind": "military_action",
+        "summary": "Russia invaded Ukraine.",
+        "actors": [{"name": "Russia"}],
+        "location": "Ukraine",
+        "date_text": "2022",
+        "status": "occurred",
+        "evidence": "Russia's 2022 invasion of Ukraine",
+    },
+    {
+        "kind": "statement",
+        "summary": "Trump said in an interview that Europeans are willing to put troops on the "
+        "ground.",
+        "actors": [TRUMP],
+        "date_text": "last week",
+        "status": "occurred",
+        "evidence": "Trump said in an interview last week",
+    },
+]
+
+CLEAN = {"events": EVENTS, "quotes": QUOTES, "commitments": COMMITMENTS}
+
+INVENTED_QUOTE = {
+    "text": "Europe will never send a single soldier to Ukraine",
+    "speaker": PESKOV,
+    "kind": "direct",
+    "verb": "said",
+}
+WITH_INVENTED_QUOTE = {"events": [], "quotes": [QUOTES[0], INVENTED_QUOTE], "commitments": []}
+FIXED_AFTER_REASK = {"events": [], "quotes": [QUOTES[0], QUOTES[1]], "commitments": []}
+
+PEOPLE = {
+    "people": [
+        {"name": "Dmitry Peskov", "quote": "one of the root causes"},
+        {"name": "Donald Trump", "quote": "they are willing to put people on the ground"},
+    ]
+}
