@@ -66,9 +66,9 @@ def vcr_config() -> dict[str, Any]:
     }
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Replace retry waits by a list of the waits asked for."""
+    """Retry waits return at once; the list holds the waits asked for, for tests to assert."""
     waits: list[float] = []
 
     async def asleep(seconds: float) -> None:

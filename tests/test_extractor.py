@@ -17,7 +17,7 @@ from extractor import (
 )
 from extractor.dates import DatePrecision
 
-from user_schema import People
+from people_schema import People
 
 pytestmark = pytest.mark.vcr
 

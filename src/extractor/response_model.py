@@ -3,6 +3,7 @@
 `response_model_for(schema)` subclasses the caller's model so that
 - its JSON Schema, as the LLM sees it, leaves out every field the library computes (``readOnly``)
   and the ``title`` pydantic adds to each property (tokens the model does not need), and
+- keys the schema does not have are errors (a reply of some other shape is re-asked), and
 - validating it with a grounding context (`GroundingContext`) checks every `Verbatim` field
   against the article and raises, naming each value not found, so instructor re-asks.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar, cast
 
-from pydantic import BaseModel, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 from extractor.alignment import ArticleIndex
 from extractor.grounding import GroundingReport, ground, without_ungrounded
@@ -89,6 +90,9 @@ def response_model_for(schema: type[T]) -> type[T]:
     """The caller's schema with grounding on validation and a lean JSON Schema for the model."""
 
     class Grounded(schema):  # type: ignore[valid-type,misc]
+        # Keys the schema does not have mean the reply is not this schema: re-ask, don't ignore.
+        model_config = ConfigDict(extra="forbid")
+
         @classmethod
         def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
             return lean_json_schema(schema.model_json_schema(*args, **kwargs))

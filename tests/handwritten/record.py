@@ -4,7 +4,8 @@
 
 For each scenario, a scripted server on 127.0.0.1:8799 answers with hand-written replies while
 the library makes its real requests; vcrpy records the exchange (keys filtered) into
-tests/cassettes/<test module>/<test name>.yaml, where the test of the same name replays it.
+tests/cassettes/<test module>/<test name>.yaml, where the test of the same name replays it, and
+into examples/recordings/, which the examples replay when no API key is set.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ from typing import Any
 import vcr
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(HERE.parent), str(ROOT / "examples")]
 
 from extractor import Extractor, ExtractorError, read_article  # noqa: E402
 
 from conftest import ARTICLE_PATH, FAKE_KEY, SCRIPTED_BASE_URL  # noqa: E402
 from handwritten import replies  # noqa: E402
+from people_schema import People  # noqa: E402
 from scripted_server import Reply, ScriptedServer, completion, error_body  # noqa: E402
-from user_schema import People  # noqa: E402
+from user_schema import Stances  # noqa: E402
 
-CASSETTES = HERE.parent / "cassettes"
 LABEL = (
     "# HAND-WRITTEN replies: response bodies come from tests/handwritten/replies.py, not a model.\n"
     "# Requests are the library's own. Rebuilt by: python tests/handwritten/record.py\n"
@@ -48,9 +50,40 @@ def run(schema: Any = None, **options: Any) -> Callable[[], Any]:
 
 CLEAN = completion(replies.CLEAN, prompt_tokens=1650, completion_tokens=1480)
 
+STANCES = {
+    "stances": [
+        {
+            "actor": "Dmitry Peskov",
+            "position": "opposes",
+            "evidence": 'Moscow held a "negative attitude" toward proposals to send European '
+            "troops as peacekeepers",
+        },
+        {
+            "actor": "Donald Trump",
+            "position": "supports",
+            "evidence": "Trump has indicated he's willing to use U.S. airpower to support "
+            "European forces in Ukraine",
+        },
+        {
+            "actor": "Europeans",
+            "position": "supports",
+            "evidence": "they are willing to put people on the ground",
+        },
+    ]
+}
+
+# Recording path (from the repository root, without .yaml) -> hand-written replies, and the call.
 SCENARIOS: dict[str, tuple[list[Reply], Callable[[], Any]]] = {
-    "test_extractor/test_clean_extraction_of_shared_article": ([Reply(CLEAN)], run()),
-    "test_extractor/test_invented_quote_is_reasked_and_fixed": (
+    "examples/recordings/peacekeepers-2025-08-27": ([Reply(CLEAN)], run()),
+    "examples/recordings/peacekeepers-stances": (
+        [Reply(completion(STANCES, name="Stances", prompt_tokens=640, completion_tokens=150))],
+        run(schema=Stances),
+    ),
+    "tests/cassettes/test_extractor/test_clean_extraction_of_shared_article": (
+        [Reply(CLEAN)],
+        run(),
+    ),
+    "tests/cassettes/test_extractor/test_invented_quote_is_reasked_and_fixed": (
         [
             Reply(
                 completion(replies.WITH_INVENTED_QUOTE, prompt_tokens=1650, completion_tokens=120)
@@ -59,7 +92,7 @@ SCENARIOS: dict[str, tuple[list[Reply], Callable[[], Any]]] = {
         ],
         run(),
     ),
-    "test_extractor/test_rate_limit_then_success": (
+    "tests/cassettes/test_extractor/test_rate_limit_then_success": (
         [
             Reply(
                 error_body("Rate limit reached for gpt-4o-mini", "rate_limit_error"),
@@ -70,7 +103,7 @@ SCENARIOS: dict[str, tuple[list[Reply], Callable[[], Any]]] = {
         ],
         run(),
     ),
-    "test_extractor/test_reply_that_never_grounds_raises_extraction_error": (
+    "tests/cassettes/test_extractor/test_reply_that_never_grounds_raises_extraction_error": (
         [
             Reply(
                 completion(
@@ -81,7 +114,7 @@ SCENARIOS: dict[str, tuple[list[Reply], Callable[[], Any]]] = {
         ],
         run(max_reasks=2),
     ),
-    "test_extractor/test_user_defined_schema": (
+    "tests/cassettes/test_extractor/test_user_defined_schema": (
         [Reply(completion(replies.PEOPLE, name="People", prompt_tokens=700, completion_tokens=60))],
         run(schema=People),
     ),
@@ -95,7 +128,7 @@ def main() -> None:
         for name in wanted:
             scripted, call = SCENARIOS[name]
             server.replies.extend(scripted)
-            path = CASSETTES / f"{name}.yaml"
+            path = ROOT / f"{name}.yaml"
             path.unlink(missing_ok=True)
             with vcr.use_cassette(
                 str(path),
@@ -108,7 +141,7 @@ def main() -> None:
                 except ExtractorError as exc:
                     print(f"{name}: {type(exc).__name__}: {str(exc)[:100]}")
             path.write_text(LABEL + path.read_text())
-            print(f"{name}: {len(scripted)} reply(ies) -> {path.relative_to(HERE.parent.parent)}")
+            print(f"{name}.yaml: {len(scripted)} hand-written reply(ies)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,29 @@
+"""Shared by the examples: replay a recorded exchange when no API key or server is configured."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import vcr
+
+from extractor import Settings
+
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+
+
+@contextlib.contextmanager
+def live_or_recorded(recording: str) -> Iterator[dict[str, str]]:
+    """Yield Extractor options: live when configured, else replaying `recording` offline."""
+    settings = Settings()
+    if settings.api_key is not None or settings.base_url is not None:
+        yield {}
+        return
+    path = RECORDINGS / recording
+    print(
+        f"No OPENAI_API_KEY or OPENAI_BASE_URL set: replaying the recorded exchange {path.name} "
+        "offline (its reply was written by hand; see the file's first lines)."
+    )
+    with vcr.use_cassette(str(path), record_mode="none", match_on=["method", "path"]):
+        yield {"api_key": "replay-no-key"}

@@ -1,0 +1,137 @@
+"""The ``extractor`` command: ``extract`` an article file, or write/check the ``schema`` files.
+
+Exit codes: 0 success; 1 the model's replies never validated or were cut off (what was grounded is
+still printed); 2 bad input or options; 3 the server failed (auth, unknown model, 429/5xx, network).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from extractor.articles import parse_published, read_article
+from extractor.errors import (
+    APIError,
+    ConfigurationError,
+    ExtractionError,
+    ExtractorError,
+    IncompleteOutputError,
+    InputError,
+)
+from extractor.extractor import Extractor
+from extractor.models import ArticleExtraction
+from extractor.render import OutputFormat, render
+from extractor.schema_files import stale_schemas, write_schemas
+from extractor.settings import Mode, Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Grounded events, quotes and commitments from news articles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+EXIT_EXTRACTION, EXIT_INPUT, EXIT_API = 1, 2, 3
+
+
+def fail(error: ExtractorError) -> NoReturn:
+    """Print one line naming the problem and exit with its code."""
+    code = EXIT_API if isinstance(error, APIError) else EXIT_EXTRACTION
+    if isinstance(error, (InputError, ConfigurationError)):
+        code = EXIT_INPUT
+    stderr.print(f"error: {error}", markup=False)
+    raise typer.Exit(code)
+
+
+def setup_logging(verbose: int) -> None:
+    """Warnings by default, ``-v`` for progress, ``-vv`` for everything (instructor's too)."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if verbose < 2:
+        logging.getLogger("instructor").setLevel(logging.CRITICAL)
+        logging.getLogger("httpx2").setLevel(logging.WARNING)
+
+
+@app.command()
+def extract(
+    article: Annotated[Path, typer.Argument(help="Article text file (UTF-8).")],
+    model: Annotated[str | None, typer.Option(help="Model name [env: EXTRACTOR_MODEL].")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible endpoint [env: OPENAI_BASE_URL].")
+    ] = None,
+    published: Annotated[
+        str | None, typer.Option(help="Publication date YYYY-MM-DD; default: the date line.")
+    ] = None,
+    mode: Annotated[
+        Mode | None, typer.Option(help="Structured-output mode [env: EXTRACTOR_MODE].")
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.TABLE
+    ),
+    max_reasks: Annotated[
+        int | None, typer.Option(help="Re-asks after invalid or ungrounded replies.")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Cap on each reply's tokens.")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+) -> None:
+    """Extract events, quotes and commitments from ARTICLE, each with its exact span."""
+    setup_logging(verbose)
+    try:
+        settings = Settings()
+        loaded = read_article(article, max_chars=settings.max_chars)
+        date = parse_published(published) or loaded.published
+        extractor = Extractor(
+            model,
+            base_url=base_url,
+            mode=mode,
+            settings=settings,
+            max_reasks=max_reasks,
+            max_tokens=max_tokens,
+        )
+        result = extractor.extract(loaded.text, published=date)
+    except (ExtractionError, IncompleteOutputError) as error:
+        partial = getattr(error, "partial", None)
+        if isinstance(partial, ArticleExtraction):
+            render(partial, output, stdout)
+            stderr.print("note: printed only the records that were grounded", markup=False)
+        fail(error)
+    except ExtractorError as error:
+        fail(error)
+    render(result, output, stdout)
+
+
+@app.command()
+def schema(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the schema files live.")] = Path(
+        "schemas"
+    ),
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check; exit 1 if a file is stale.")
+    ] = False,
+) -> None:
+    """Write the JSON Schema of each public model into schemas/, or check they are current."""
+    if check:
+        stale = stale_schemas(directory)
+        if stale:
+            stderr.print(
+                f"stale schema files in {directory}: {', '.join(stale)}; "
+                "run 'extractor schema' to regenerate"
+            )
+            raise typer.Exit(1)
+        stdout.print(f"schema files in {directory} are current")
+        return
+    changed = write_schemas(directory)
+    stdout.print(f"wrote {len(changed)} changed schema file(s) in {directory}")
+
+
+def main() -> None:
+    """Entry point of the ``extractor`` console script."""
+    app()

@@ -1,0 +1,112 @@
+"""The ``extractor`` command: bad input gets one clear line and a documented exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor import read_article
+from extractor.cli import app
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
+RECORDED = ROOT / "tests" / "cassettes" / "test_extractor"
+
+
+@pytest.fixture(autouse=True)
+def _no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def one_line_error(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert "Traceback" not in output
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the article is empty"),
+        (b"   \n\t \n", "the article is empty"),
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00binary", "looks binary"),
+        (b"caf\xe9 au lait", "not UTF-8"),
+    ],
+)
+def test_bad_files_exit_2_with_one_line(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "article.txt"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["extract", str(path)])
+    assert result.exit_code == 2
+    line = one_line_error(result.output)
+    assert line.startswith("error: ") and expected in line and str(path) in line
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["extract", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 2
+    assert "no such file" in one_line_error(result.output)
+
+
+def test_bad_published_date_exits_2() -> None:
+    result = runner.invoke(app, ["extract", str(ARTICLE), "--published", "yesterday"])
+    assert result.exit_code == 2
+    assert "not an ISO date" in one_line_error(result.output)
+
+
+def test_no_key_and_no_server_exits_2() -> None:
+    result = runner.invoke(app, ["extract", str(ARTICLE)])
+    assert result.exit_code == 2
+    assert "OPENAI_API_KEY" in one_line_error(result.output)
+
+
+@pytest.mark.vcr(str(RECORDED / "test_clean_extraction_of_shared_article.yaml"))
+def test_extract_json_from_recording() -> None:
+    result = runner.invoke(
+        app, ["extract", str(ARTICLE), "--format", "json", "--base-url", "http://127.0.0.1:8799/v1"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    text = read_article(ARTICLE, max_chars=100_000).text
+    assert data["published"] == "2025-08-27"
+    for quote in data["quotes"]:
+        assert text[quote["span"]["start"] : quote["span"]["end"]] == quote["text"]
+
+
+@pytest.mark.vcr(str(RECORDED / "test_clean_extraction_of_shared_article.yaml"))
+def test_extract_jsonl_from_recording() -> None:
+    result = runner.invoke(
+        app,
+        ["extract", str(ARTICLE), "--format", "jsonl", "--base-url", "http://127.0.0.1:8799/v1"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {row["type"] for row in rows} == {"event", "quote", "commitment", "usage"}
+
+
+@pytest.mark.vcr(str(RECORDED / "test_reply_that_never_grounds_raises_extraction_error.yaml"))
+def test_extraction_error_prints_partial_and_exits_1() -> None:
+    result = runner.invoke(
+        app,
+        ["extract", str(ARTICLE), "--format", "jsonl", "--base-url", "http://127.0.0.1:8799/v1"],
+    )
+    assert result.exit_code == 1
+    assert "negative attitude" in result.stdout  # the grounded quote is still printed
+    assert "error: no reply from gpt-4o-mini validated and grounded" in result.stderr
+
+
+def test_schema_check_passes_on_the_repository() -> None:
+    result = runner.invoke(app, ["schema", "--check", "--dir", str(ROOT / "schemas")])
+    assert result.exit_code == 0, result.output
+
+
+def test_schema_check_fails_on_stale_dir(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schema", "--check", "--dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "stale schema files" in result.output
