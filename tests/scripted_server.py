@@ -22,6 +22,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False
+    cut_after: int | None = None  # send the full content-length, then only this many bytes
 
 
 class ScriptedServer:
@@ -70,6 +71,12 @@ class ScriptedServer:
                     self.send_header(key, value)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
+                if reply.cut_after is not None:
+                    self.wfile.write(data[: reply.cut_after])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
                 self.wfile.write(data)
 
         self._httpd = ThreadingHTTPServer((host, port), Handler)

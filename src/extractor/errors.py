@@ -13,6 +13,7 @@ The tree, so callers can catch the right level::
     │   ├── ServerError              still 5xx after every transient retry
     │   ├── ConnectionFailedError    refused, reset or timed out after every transient retry
     │   └── BadResponseError         a reply that is not a chat completion (garbage, no choices)
+    ├── ModelRefusalError        the model declined to answer (never retried)
     ├── IncompleteOutputError    the reply was cut at ``max_tokens``
     └── ExtractionError          no reply validated and grounded within the re-ask limit
 
@@ -40,6 +41,7 @@ __all__ = [
     "IncompleteOutputError",
     "InputError",
     "ModelNotFoundError",
+    "ModelRefusalError",
     "RateLimitError",
     "RequestRejectedError",
     "ServerError",
@@ -108,6 +110,10 @@ class ConnectionFailedError(APIError):
 
 class BadResponseError(APIError):
     """The server answered with something that is not a usable chat completion."""
+
+
+class ModelRefusalError(ExtractorError):
+    """The model declined to answer (an OpenAI ``refusal``); asking again would not help."""
 
 
 class IncompleteOutputError(ExtractorError):

@@ -19,6 +19,7 @@ from instructor.v2.core.errors import IncompleteOutputException, InstructorRetry
 from instructor.v2.core.hooks import Hooks
 from instructor.v2.core.patch import patch_v2
 from instructor.v2.core.providers import Provider
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from extractor import errors
@@ -130,8 +131,11 @@ class ModelClient:
             for attempt in transient_retrying(self.settings, record.retries, is_async=False):
                 with attempt:
                     record.retries.requests += 1
-                    return client.chat.completions.create(*args, **kwargs)
-            raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+                    try:
+                        response = client.chat.completions.create(*args, **kwargs)
+                    except ValueError as exc:  # a 200 whose JSON body does not parse
+                        raise self._not_json(exc, record) from exc
+            return self._checked(response, record)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
         patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
@@ -157,8 +161,11 @@ class ModelClient:
             async for attempt in transient_retrying(self.settings, record.retries, is_async=True):
                 with attempt:
                     record.retries.requests += 1
-                    return await client.chat.completions.create(*args, **kwargs)
-            raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+                    try:
+                        response = await client.chat.completions.create(*args, **kwargs)
+                    except ValueError as exc:  # a 200 whose JSON body does not parse
+                        raise self._not_json(exc, record) from exc
+            return self._checked(response, record)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
         patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
@@ -173,6 +180,47 @@ class ModelClient:
             raise self._translate(exc, record) from exc
         return result, record
 
+    def _where(self) -> str:
+        return self.settings.base_url or "api.openai.com"
+
+    def _not_json(self, exc: ValueError, record: CallRecord) -> errors.BadResponseError:
+        return errors.BadResponseError(
+            f"the server at {self._where()} answered HTTP 200 with a body that is not JSON "
+            f"({exc}); is base_url an OpenAI-compatible /v1 endpoint?",
+            status=200,
+            attempts=record.retries.requests,
+            usage=record.usage,
+        )
+
+    def _checked(self, response: Any, record: CallRecord) -> Any:
+        """The response if it is a usable chat completion; else ours to raise, usage counted."""
+        if not isinstance(response, ChatCompletion):
+            preview = str(response)[:80].replace("\n", " ")
+            raise errors.BadResponseError(
+                f"the server at {self._where()} answered with something that is not a chat "
+                f"completion ({type(response).__name__}: '{preview}'); is base_url an "
+                "OpenAI-compatible /v1 endpoint?",
+                status=200,
+                attempts=record.retries.requests,
+                usage=record.usage,
+            )
+        if not response.choices:
+            record.on_response(response)
+            raise errors.BadResponseError(
+                f"the server at {self._where()} returned a completion with no choices",
+                status=200,
+                attempts=record.retries.requests,
+                usage=record.usage,
+            )
+        refusal = getattr(response.choices[0].message, "refusal", None)
+        if refusal:
+            record.on_response(response)
+            raise errors.ModelRefusalError(
+                f"{self.settings.model} refused to answer: {str(refusal)[:300]}",
+                usage=record.usage,
+            )
+        return response
+
     def _translate(self, exc: Exception, record: CallRecord) -> errors.ExtractorError:
         """Our own error for whatever instructor or openai raised."""
         if isinstance(exc, errors.ExtractorError):
@@ -184,6 +232,8 @@ class ModelClient:
                 usage=record.usage,
             )
         cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
+        if isinstance(cause, errors.ExtractorError):
+            return cause
         if isinstance(cause, openai.APIError):
             return api_error(cause, self.settings, record)
         if isinstance(exc, InstructorRetryException) and exc.failed_attempts:
@@ -204,7 +254,7 @@ class ModelClient:
                 usage=record.usage,
             )
         return errors.BadResponseError(
-            f"the server at {self.settings.base_url or 'api.openai.com'} answered something "
+            f"the server at {self._where()} answered something "
             f"that is not a usable chat completion: {type(cause).__name__}: {cause}"[:600],
             attempts=record.retries.requests,
             usage=record.usage,
@@ -228,9 +278,13 @@ def api_error(exc: openai.APIError, settings: Settings, record: CallRecord) -> e
     attempts = record.retries.requests
     usage = record.usage
     if isinstance(exc, openai.APIConnectionError):
-        kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not be reached"
+        if isinstance(exc, openai.APITimeoutError):
+            what = f"timed out (timeout {settings.timeout:g}s)"
+        else:
+            root = exc.__cause__ or exc
+            what = f"failed: {type(root).__name__}: {str(root)[:200] or 'connection error'}"
         return errors.ConnectionFailedError(
-            f"the server at {where} {kind} after {attempts} attempt(s)",
+            f"the connection to {where} {what}, after {attempts} attempt(s)",
             attempts=attempts,
             usage=usage,
         )

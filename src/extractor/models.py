@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
 from extractor.dates import DatePrecision, resolve_date
-from extractor.spans import LibrarySpan, Span, Verbatim
+from extractor.spans import LibrarySpan, Span, Verbatim, ignored_while_grounding
 
 __all__ = [
     "Actor",
@@ -206,12 +206,12 @@ class ArticleExtraction(BaseModel):
     events: list[Event] = Field(default_factory=list)
     quotes: list[Quote] = Field(default_factory=list)
     commitments: list[Commitment] = Field(default_factory=list)
-    published: dt.date | None = Field(
+    published: Annotated[dt.date | None, ignored_while_grounding()] = Field(
         default=None,
         description="The article's publication date, from its date line or the caller.",
         json_schema_extra=_READ_ONLY,
     )
-    usage: Usage = Field(
+    usage: Annotated[Usage, ignored_while_grounding(Usage)] = Field(
         default_factory=Usage,
         description="Tokens spent, summed over every attempt.",
         json_schema_extra=_READ_ONLY,

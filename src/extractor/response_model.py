@@ -19,13 +19,13 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 from extractor.alignment import ArticleIndex
 from extractor.grounding import GroundingReport, ground, without_ungrounded
-from extractor.spans import Span
+from extractor.spans import GROUNDING_CONTEXT_KEY, Span
 
 __all__ = ["GroundingContext", "lean_json_schema", "response_model_for"]
 
 T = TypeVar("T", bound=BaseModel)
 
-CONTEXT_KEY = "grounding"
+CONTEXT_KEY = GROUNDING_CONTEXT_KEY
 
 
 @dataclass
@@ -89,31 +89,33 @@ def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def response_model_for(schema: type[T]) -> type[T]:
     """The caller's schema with grounding on validation and a lean JSON Schema for the model."""
 
-    class Grounded(schema):  # type: ignore[valid-type,misc]
-        # Keys the schema does not have mean the reply is not this schema: re-ask, don't ignore.
-        model_config = ConfigDict(extra="forbid")
+    def model_json_schema(cls: type[BaseModel], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return lean_json_schema(schema.model_json_schema(*args, **kwargs))
 
-        @classmethod
-        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-            return lean_json_schema(schema.model_json_schema(*args, **kwargs))
-
-        @model_validator(mode="after")
-        def _ground(self, info: ValidationInfo) -> Any:
-            grounding = (info.context or {}).get(CONTEXT_KEY)
-            if not isinstance(grounding, GroundingContext):
-                return self
-            report: GroundingReport = ground(self, grounding.index)
-            grounding.spans = report.spans
-            if report.issues:
-                grounding.partial = without_ungrounded(self, report.issues)
-                raise ValueError(report.message())
-            grounding.partial = None
+    def ground_all(self: BaseModel, info: ValidationInfo) -> BaseModel:
+        grounding = (info.context or {}).get(CONTEXT_KEY)
+        if not isinstance(grounding, GroundingContext):
             return self
+        report: GroundingReport = ground(self, grounding.index)
+        grounding.spans = report.spans
+        if report.issues:
+            grounding.partial = without_ungrounded(self, report.issues)
+            raise ValueError(report.message())
+        grounding.partial = None
+        return self
 
-    Grounded.__name__ = schema.__name__
-    Grounded.__qualname__ = schema.__qualname__
-    Grounded.__doc__ = schema.__doc__
-    return cast(type[T], Grounded)
+    namespace = {
+        "__module__": schema.__module__,
+        "__qualname__": schema.__qualname__,
+        "__doc__": schema.__doc__,
+        # Keys the schema does not have mean the reply is not this schema: re-ask, don't ignore.
+        "model_config": ConfigDict(extra="forbid"),
+        "model_json_schema": classmethod(model_json_schema),
+        "_ground": model_validator(mode="after")(ground_all),
+    }
+    # Same name as the caller's class, so validation errors (which the model reads) name it.
+    grounded = type(schema.__name__, (schema,), namespace)
+    return cast(type[T], grounded)
 
 
 def to_schema(instance: BaseModel, schema: type[T]) -> T:

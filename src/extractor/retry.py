@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from extractor.settings import Settings
@@ -59,22 +61,29 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     headers = getattr(response, "headers", None)
     if headers is None:
         return None
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
-        try:
-            return max(float(milliseconds) / 1000, 0.0)
-        except ValueError:
-            pass
+    seconds = _number(headers.get("retry-after-ms"))
+    if seconds is not None:
+        return seconds / 1000
     value = headers.get("retry-after")
-    if not value:
+    seconds = _number(value)
+    if seconds is not None or not value:
+        return seconds
+    try:  # an HTTP date
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if parsed.tzinfo is None:
+        return None
+    return max(parsed.timestamp() - time.time(), 0.0)
+
+
+def _number(value: str | None) -> float | None:
+    """A finite, non-negative number of seconds, or None."""
     try:
-        return max(float(value), 0.0)
+        number = float(value) if value else None
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(parsed.timestamp() - time.time(), 0.0)
+        return None
+    return max(number, 0.0) if number is not None and math.isfinite(number) else None
 
 
 @dataclass
@@ -102,16 +111,16 @@ def _describe(exc: BaseException | None) -> str:
 
 
 def _wait(settings: Settings) -> Callable[[RetryCallState], float]:
-    backoff = wait_exponential_jitter(
-        initial=settings.backoff_initial, max=settings.backoff_max, jitter=settings.backoff_initial
-    )
+    backoff = wait_exponential(
+        multiplier=settings.backoff_initial, max=settings.backoff_max
+    ) + wait_random(0, settings.backoff_initial)
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         asked = retry_after_seconds(exc) if exc else None
         if asked is not None:
             return min(asked, settings.retry_after_max)
-        return float(backoff(state))
+        return min(float(backoff(state)), settings.backoff_max)
 
     return wait
 

@@ -8,12 +8,25 @@ them otherwise and records their span.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-__all__ = ["Alignment", "LibraryComputed", "LibrarySpan", "Span", "Verbatim", "VerbatimText"]
+__all__ = [
+    "GROUNDING_CONTEXT_KEY",
+    "Alignment",
+    "LibraryComputed",
+    "LibrarySpan",
+    "Span",
+    "Verbatim",
+    "VerbatimText",
+    "ignored_while_grounding",
+]
+
+GROUNDING_CONTEXT_KEY = "grounding"
+"""Key of the per-call grounding state in a validation context (see `response_model`)."""
 
 
 class Alignment(str, Enum):
@@ -58,12 +71,25 @@ class LibraryComputed:
         return "LibraryComputed()"
 
 
+def ignored_while_grounding(replacement: Callable[[], Any] = lambda: None) -> BeforeValidator:
+    """For library-computed fields: while grounding, the model's value is replaced, unread.
+
+    Without a grounding context (loading a saved result) the value is kept as it is.
+    """
+
+    def drop(value: Any, info: ValidationInfo) -> Any:
+        return replacement() if GROUNDING_CONTEXT_KEY in (info.context or {}) else value
+
+    return BeforeValidator(drop)
+
+
 Verbatim = Annotated[str, VerbatimText()]
 """A string the model must copy from the article; grounding checks it and records its span."""
 
 LibrarySpan = Annotated[
     Span | None,
     LibraryComputed(),
+    ignored_while_grounding(),
     Field(
         default=None,
         description="Where the verbatim text sits in the article; computed by the library.",

@@ -1,0 +1,260 @@
+"""Tests for article input checks and the `Extractor` constructor's option handling."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extractor.articles import check_text, parse_published, read_article
+from extractor.errors import ConfigurationError, InputError
+from extractor.extractor import Extractor
+from extractor.inference import ModelClient
+from extractor.settings import Mode
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
+MAX = 10_000
+ENV_VARS = ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL")
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def no_requests(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Fail loudly if anything gets as far as asking the model."""
+    calls: list[Any] = []
+
+    def complete(self: ModelClient, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        raise AssertionError("a request was attempted")
+
+    async def acomplete(self: ModelClient, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        raise AssertionError("a request was attempted")
+
+    monkeypatch.setattr(ModelClient, "complete", complete)
+    monkeypatch.setattr(ModelClient, "acomplete", acomplete)
+    return calls
+
+
+# check_text
+
+
+def test_check_text_returns_good_text_unchanged() -> None:
+    text = "Line one.\n\tLine two,\r\nwith a form feed\f and tabs.\v"
+    assert check_text(text, max_chars=MAX) is text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "the article is empty"),
+        (" \n\t  \r\n", "the article is empty"),
+        (b"bytes article", "got bytes; decode the article to str first"),
+        (42, "must be a str, not int"),
+        (None, "must be a str, not NoneType"),
+        (["a", "list"], "must be a str, not list"),
+        ("Some text\x00with a NUL", "contains NUL characters"),
+        ("x" * 200 + "\x01\x02\x03\x04\x05\x06\x07\x08\x0e", "(9 control characters)"),
+    ],
+    ids=["empty", "whitespace", "bytes", "int", "none", "list", "nul", "control"],
+)
+def test_check_text_refuses(text: object, expected: str) -> None:
+    with pytest.raises(InputError) as excinfo:
+        check_text(text, max_chars=MAX, source="story.txt")
+    message = str(excinfo.value)
+    assert expected in message
+    assert message.startswith("story.txt: ")
+
+
+def test_a_few_control_characters_are_tolerated() -> None:
+    text = "x" * 200 + "\x1b" * 8  # at the threshold: max(8, len // 100)
+    assert check_text(text, max_chars=MAX) == text
+
+
+def test_control_threshold_grows_with_the_text() -> None:
+    text = "x" * 3000 + "\x01" * 30  # 30 <= 3030 // 100
+    assert check_text(text, max_chars=MAX) == text
+    with pytest.raises(InputError, match="31 control characters"):
+        check_text("x" * 3000 + "\x01" * 31, max_chars=MAX)
+
+
+def test_check_text_refuses_text_over_max_chars() -> None:
+    assert check_text("abcde", max_chars=5) == "abcde"
+    with pytest.raises(InputError) as excinfo:
+        check_text("a" * 1234, max_chars=1000)
+    message = str(excinfo.value)
+    assert "1,234 characters" in message
+    assert "max_chars=1,000" in message
+    assert "EXTRACTOR_MAX_CHARS" in message
+
+
+def test_input_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        check_text("", max_chars=MAX)
+
+
+# read_article
+
+
+def test_read_article_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    with pytest.raises(InputError, match="no such file") as excinfo:
+        read_article(missing, max_chars=MAX)
+    assert str(missing) in str(excinfo.value)
+
+
+def test_read_article_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        read_article(tmp_path, max_chars=MAX)
+
+
+def test_read_article_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "image.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(InputError, match="looks binary"):
+        read_article(path, max_chars=MAX)
+
+
+def test_read_article_invalid_utf8_names_the_offset(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Caf\u00e9 au lait".encode("latin-1"))
+    with pytest.raises(InputError) as excinfo:
+        read_article(path, max_chars=MAX)
+    message = str(excinfo.value)
+    assert "not UTF-8" in message
+    assert "offset 3" in message
+    assert str(path) in message
+
+
+def test_read_article_accepts_a_bom(tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffdate 2025-08-27\nR\u00e9sum\u00e9 of the talks.".encode())
+    article = read_article(path, max_chars=MAX)
+    assert article.text == "R\u00e9sum\u00e9 of the talks."
+    assert article.published == dt.date(2025, 8, 27)
+    assert article.source == str(path)
+
+
+def test_read_article_without_a_date_line(tmp_path: Path) -> None:
+    path = tmp_path / "plain.txt"
+    path.write_text("Just an article.\n", encoding="utf-8")
+    article = read_article(str(path), max_chars=MAX)
+    assert article.text == "Just an article.\n"
+    assert article.published is None
+
+
+def test_read_article_with_only_a_date_line_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "date-only.txt"
+    path.write_text("date 2025-08-27\n", encoding="utf-8")
+    with pytest.raises(InputError, match="empty"):
+        read_article(path, max_chars=MAX)
+
+
+def test_read_article_enforces_max_chars(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text("word " * 100, encoding="utf-8")
+    with pytest.raises(InputError, match="max_chars=50"):
+        read_article(path, max_chars=50)
+
+
+def test_read_the_example_article() -> None:
+    article = read_article(EXAMPLE, max_chars=1_000_000)
+    assert article.published == dt.date(2025, 8, 27)
+    assert article.text.startswith("Russia dismissed")
+    assert "date" not in article.text[:20]
+
+
+# parse_published
+
+
+def test_parse_published_good() -> None:
+    assert parse_published("2025-08-27") == dt.date(2025, 8, 27)
+    assert parse_published(" 2025-08-27\n") == dt.date(2025, 8, 27)
+    assert parse_published(dt.date(2024, 2, 29)) == dt.date(2024, 2, 29)
+    assert parse_published(None) is None
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2025-02-30", "27/08/2025", "", "2025-13-01"])
+def test_parse_published_bad(value: str) -> None:
+    with pytest.raises(InputError) as excinfo:
+        parse_published(value)
+    message = str(excinfo.value)
+    assert f"'{value}'" in message
+    assert "YYYY-MM-DD" in message
+
+
+# Extractor options
+
+
+def test_unknown_option_is_named() -> None:
+    with pytest.raises(ConfigurationError, match="bogus"):
+        Extractor(model="m", api_key="k", bogus=1)
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="mode"):
+        Extractor(model="m", api_key="k", mode="xml")
+
+
+def test_out_of_range_option_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="temperature"):
+        Extractor(model="m", api_key="k", temperature=5)
+
+
+def test_options_reach_the_settings() -> None:
+    extractor = Extractor(model="m", api_key="k", mode="json", max_reasks=0)
+    assert extractor.settings.model == "m"
+    assert extractor.settings.mode is Mode.JSON
+    assert extractor.settings.max_reasks == 0
+    assert extractor.settings.api_key is not None
+    assert extractor.settings.api_key.get_secret_value() == "k"
+
+
+@pytest.mark.usefixtures("no_env")
+def test_missing_key_and_base_url_fails_on_extract() -> None:
+    extractor = Extractor(model="m")  # building it needs no key
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        extractor.extract("some text")
+
+
+@pytest.mark.usefixtures("no_env")
+async def test_missing_key_and_base_url_fails_on_aextract() -> None:
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        await Extractor(model="m").aextract("some text")
+
+
+@pytest.mark.parametrize("text", ["", "   \n", b"bytes"])
+def test_bad_text_is_refused_before_any_request(text: Any, no_requests: list[Any]) -> None:
+    extractor = Extractor(model="m", api_key="k", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(InputError):
+        extractor.extract(text)
+    assert no_requests == []
+
+
+async def test_bad_text_is_refused_before_any_async_request(no_requests: list[Any]) -> None:
+    extractor = Extractor(model="m", api_key="k", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(InputError, match="empty"):
+        await extractor.aextract("")
+    assert no_requests == []
+
+
+def test_bad_published_date_is_refused_before_any_request(no_requests: list[Any]) -> None:
+    extractor = Extractor(model="m", api_key="k")
+    with pytest.raises(InputError, match="not an ISO date"):
+        extractor.extract("some text", published="last Tuesday")
+    assert no_requests == []
+
+
+def test_text_over_max_chars_is_refused_before_any_request(no_requests: list[Any]) -> None:
+    extractor = Extractor(model="m", api_key="k", max_chars=10)
+    with pytest.raises(InputError, match="max_chars=10"):
+        extractor.extract("a" * 11)
+    assert no_requests == []

@@ -1,0 +1,246 @@
+"""Tests for grounding: verbatim values looked up in the article, spans filled, issues reported."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from extractor.alignment import ArticleIndex
+from extractor.grounding import (
+    GroundingIssue,
+    format_path,
+    ground,
+    library_fields,
+    verbatim_fields,
+    without_ungrounded,
+)
+from extractor.models import (
+    Actor,
+    ArticleExtraction,
+    Commitment,
+    CommitmentKind,
+    Event,
+    EventKind,
+    EventStatus,
+    Polarity,
+    Quote,
+    QuoteKind,
+)
+from extractor.spans import Alignment, Verbatim
+
+ARTICLE = (
+    "Kremlin spokesman Dmitry Peskov said Moscow held a \u201cnegative attitude\u201d toward "
+    "the plan. \u201cWe don\u2019t accept foreign troops,\u201d Peskov said on Wednesday. "
+    "Leaders met last week in Washington to discuss the proposal."
+)
+
+# "No deal." occurs twice: once near Peskov, once near Rubio, with filler in between.
+REPEATED = (
+    'Peskov said: "No deal." Reporters waited for hours in the cold outside the hall, '
+    "and nobody came out to speak to them until late in the evening. "
+    'Then Rubio said: "No deal."'
+)
+
+
+def quote(text: str, speaker: str = "Dmitry Peskov") -> Quote:
+    return Quote(text=text, speaker=Actor(name=speaker), kind=QuoteKind.DIRECT)
+
+
+def event(evidence: str) -> Event:
+    return Event(
+        kind=EventKind.MEETING,
+        summary="Leaders met.",
+        status=EventStatus.OCCURRED,
+        evidence=evidence,
+    )
+
+
+def commitment(evidence: str) -> Commitment:
+    return Commitment(
+        actor=Actor(name="Russia"),
+        polarity=Polarity.WILL_NOT,
+        kind=CommitmentKind.REFUSAL,
+        action="accept foreign troops",
+        evidence=evidence,
+    )
+
+
+def assert_points_into(article: str, span: object) -> None:
+    assert span is not None
+    assert article[span.start : span.end] == span.text  # type: ignore[attr-defined]
+
+
+# field markers and paths
+
+
+def test_verbatim_and_library_fields_of_the_builtin_records() -> None:
+    assert verbatim_fields(Quote) == ["text"]
+    assert library_fields(Quote) == ["span"]
+    assert verbatim_fields(Event) == ["evidence"]
+    assert verbatim_fields(Commitment) == ["evidence"]
+    assert verbatim_fields(Actor) == []
+    assert library_fields(ArticleExtraction) == []
+
+
+def test_format_path() -> None:
+    assert format_path(("quotes", 2, "text")) == "quotes[2].text"
+    assert format_path(("events", 0, "actors", 1, "name")) == "events[0].actors[1].name"
+    assert format_path(("text",)) == "text"
+    assert format_path(("people", 0)) == "people[0]"
+    assert format_path(()) == ""
+
+
+# spans
+
+
+def test_ground_fills_every_span_with_article_text() -> None:
+    extraction = ArticleExtraction(
+        events=[event("Leaders met last week in Washington")],
+        quotes=[quote("negative attitude")],
+        commitments=[commitment("Leaders met last week")],
+    )
+    report = ground(extraction, ArticleIndex(ARTICLE))
+
+    assert report.issues == []
+    assert set(report.spans) == {"events[0].evidence", "quotes[0].text", "commitments[0].evidence"}
+    for record in (*extraction.events, *extraction.quotes, *extraction.commitments):
+        assert_points_into(ARTICLE, record.span)
+    assert extraction.quotes[0].span is not None
+    assert extraction.quotes[0].span.start == ARTICLE.index("negative attitude")
+    assert extraction.quotes[0].span.alignment is Alignment.EXACT
+    assert report.spans["quotes[0].text"] == extraction.quotes[0].span
+    assert extraction.events[0].span is not None
+    assert extraction.events[0].span.text == "Leaders met last week in Washington"
+
+
+def test_straight_quotes_match_curly_ones_as_normalized() -> None:
+    extraction = ArticleExtraction(quotes=[quote("We don't accept foreign troops,")])
+    report = ground(extraction, ArticleIndex(ARTICLE))
+
+    span = extraction.quotes[0].span
+    assert report.issues == []
+    assert span is not None
+    assert span.alignment is Alignment.NORMALIZED
+    assert span.text == "We don\u2019t accept foreign troops,"
+    assert_points_into(ARTICLE, span)
+
+
+def test_identical_records_get_distinct_occurrences() -> None:
+    extraction = ArticleExtraction(
+        quotes=[quote("No deal.", "An official"), quote("No deal.", "An official")]
+    )
+    ground(extraction, ArticleIndex(REPEATED))
+
+    first, second = (q.span for q in extraction.quotes)
+    assert first is not None and second is not None
+    assert (first.start, second.start) == (
+        REPEATED.index("No deal."),
+        REPEATED.rindex("No deal."),
+    )
+    assert_points_into(REPEATED, first)
+    assert_points_into(REPEATED, second)
+
+
+def test_repeated_quote_goes_to_the_occurrence_near_its_speaker() -> None:
+    rubio = ArticleExtraction(quotes=[quote("No deal.", "Marco Rubio")])
+    ground(rubio, ArticleIndex(REPEATED))
+    assert rubio.quotes[0].span is not None
+    assert rubio.quotes[0].span.start == REPEATED.rindex("No deal.")
+
+    peskov = ArticleExtraction(quotes=[quote("No deal.", "Dmitry Peskov")])
+    ground(peskov, ArticleIndex(REPEATED))
+    assert peskov.quotes[0].span is not None
+    assert peskov.quotes[0].span.start == REPEATED.index("No deal.")
+
+
+def test_speakers_listed_out_of_order_still_get_their_own_occurrence() -> None:
+    extraction = ArticleExtraction(
+        quotes=[quote("No deal.", "Marco Rubio"), quote("No deal.", "Dmitry Peskov")]
+    )
+    ground(extraction, ArticleIndex(REPEATED))
+    starts = [q.span.start for q in extraction.quotes if q.span is not None]
+    assert starts == [REPEATED.rindex("No deal."), REPEATED.index("No deal.")]
+
+
+# issues
+
+
+def test_invented_quote_is_reported_with_path_value_and_closest_passage() -> None:
+    invented = "Moscow held a negative attitude toward the plan"  # marks dropped: not verbatim
+    extraction = ArticleExtraction(quotes=[quote("negative attitude"), quote(invented)])
+    report = ground(extraction, ArticleIndex(ARTICLE))
+
+    assert len(report.issues) == 1
+    issue = report.issues[0]
+    assert issue.path == ("quotes", 1, "text")
+    assert issue.value == invented
+    assert issue.closest is not None
+    assert issue.closest in ARTICLE
+    assert issue.closest.startswith("Moscow held a \u201cnegative attitude\u201d")
+    line = issue.describe()
+    assert line.startswith("quotes[1].text: ")
+    assert f'"{invented}" is not in the article' in line
+    assert f'the closest passage is "{issue.closest}"' in line
+    assert extraction.quotes[1].span is None
+    assert "quotes[1].text" not in report.spans
+    assert "quotes[0].text" in report.spans
+    assert "- quotes[1].text:" in report.message()
+
+
+def test_invented_quote_with_nothing_near_has_no_hint() -> None:
+    extraction = ArticleExtraction(quotes=[quote("zzzz qqq xxx")])
+    [issue] = ground(extraction, ArticleIndex(ARTICLE)).issues
+    assert issue.closest is None
+    assert issue.describe() == 'quotes[0].text: "zzzz qqq xxx" is not in the article'
+
+
+def test_describe_shortens_long_values() -> None:
+    issue = GroundingIssue(("quotes", 0, "text"), "x" * 300, None)
+    line = issue.describe()
+    assert '"' + "x" * 157 + '..."' in line
+    assert "x" * 158 not in line
+
+
+# without_ungrounded
+
+
+def test_without_ungrounded_drops_exactly_the_failing_items() -> None:
+    extraction = ArticleExtraction(
+        events=[event("Leaders never met"), event("Leaders met last week")],
+        quotes=[quote("negative attitude"), quote("invented one"), quote("the plan")],
+        commitments=[commitment("Leaders met last week")],
+    )
+    report = ground(extraction, ArticleIndex(ARTICLE))
+    assert {format_path(i.path) for i in report.issues} == {
+        "events[0].evidence",
+        "quotes[1].text",
+    }
+
+    kept = without_ungrounded(extraction, report.issues)
+
+    assert isinstance(kept, ArticleExtraction)
+    assert [e.evidence for e in kept.events] == ["Leaders met last week"]
+    assert [q.text for q in kept.quotes] == ["negative attitude", "the plan"]
+    assert [c.evidence for c in kept.commitments] == ["Leaders met last week"]
+    assert kept.quotes[1].span == extraction.quotes[2].span  # grounded spans survive
+    # the original is left alone
+    assert len(extraction.events) == 2
+    assert len(extraction.quotes) == 3
+
+
+def test_without_ungrounded_with_no_issues_is_an_equal_copy() -> None:
+    extraction = ArticleExtraction(quotes=[quote("negative attitude")])
+    ground(extraction, ArticleIndex(ARTICLE))
+    kept = without_ungrounded(extraction, [])
+    assert kept == extraction
+    assert kept is not extraction
+
+
+class Single(BaseModel):
+    text: Verbatim
+
+
+def test_without_ungrounded_gives_none_when_the_value_is_not_in_a_list() -> None:
+    record = Single(text="nowhere to be found")
+    report = ground(record, ArticleIndex(ARTICLE))
+    assert [format_path(i.path) for i in report.issues] == ["text"]
+    assert without_ungrounded(record, report.issues) is None

@@ -1,0 +1,287 @@
+"""Tests for the response model: lean JSON Schema for the LLM, grounding on validation."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from extractor.alignment import ArticleIndex
+from extractor.dates import DatePrecision
+from extractor.models import ArticleExtraction, Event, Quote
+from extractor.response_model import GroundingContext, response_model_for, to_schema
+
+TEXT = (
+    "Kremlin spokesman Dmitry Peskov said Moscow rejects the plan. "
+    '"We will not accept foreign troops," Peskov said. '
+    "Leaders met last week in Washington to discuss the proposal."
+)
+PUBLISHED = dt.date(2025, 8, 27)
+INVENTED = "We will send troops to the moon"
+
+VALID: dict[str, Any] = {
+    "events": [
+        {
+            "kind": "meeting",
+            "summary": "Leaders met in Washington.",
+            "date_text": "last week",
+            "status": "occurred",
+            "evidence": "Leaders met last week in Washington",
+        }
+    ],
+    "quotes": [
+        {
+            "text": "We will not accept foreign troops,",
+            "speaker": {"name": "Dmitry Peskov"},
+            "kind": "direct",
+        }
+    ],
+    "commitments": [
+        {
+            "actor": {"name": "Russia"},
+            "polarity": "will_not",
+            "kind": "refusal",
+            "action": "accept foreign troops",
+            "evidence": "We will not accept foreign troops",
+        }
+    ],
+}
+
+
+def valid() -> dict[str, Any]:
+    return copy.deepcopy(VALID)
+
+
+def with_invented_quote() -> dict[str, Any]:
+    data = valid()
+    data["quotes"].append({"text": INVENTED, "speaker": {"name": "Peskov"}, "kind": "direct"})
+    return data
+
+
+def context(published: dt.date | None = PUBLISHED) -> GroundingContext:
+    return GroundingContext(ArticleIndex(TEXT), published)
+
+
+def nodes(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every dict inside a JSON Schema."""
+    if isinstance(schema, dict):
+        yield schema
+        for value in schema.values():
+            yield from nodes(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from nodes(item)
+
+
+# the schema the model sees
+
+
+@pytest.fixture(scope="module")
+def lean() -> dict[str, Any]:
+    return response_model_for(ArticleExtraction).model_json_schema()
+
+
+def test_lean_schema_leaves_out_library_fields(lean: dict[str, Any]) -> None:
+    for node in nodes(lean):
+        properties = node.get("properties", {})
+        assert not {"span", "usage", "published"} & set(properties), properties.keys()
+        assert not {"span", "usage", "published"} & set(node.get("required", []))
+    assert not {"Span", "Usage", "Alignment"} & set(lean.get("$defs", {}))
+    assert not any(node.get("readOnly") for node in nodes(lean))
+
+
+def test_lean_schema_keeps_what_the_model_fills(lean: dict[str, Any]) -> None:
+    assert set(lean["properties"]) == {"events", "quotes", "commitments"}
+    assert {"Event", "Quote", "Commitment", "Actor"} <= set(lean["$defs"])
+    assert set(lean["$defs"]["Quote"]["properties"]) == {"text", "speaker", "kind", "verb"}
+    assert "text" in lean["$defs"]["Quote"]["required"]
+    assert "description" in lean["$defs"]["Quote"]["properties"]["text"]
+    assert "date" in lean["$defs"]["Event"]["properties"]
+
+
+def test_lean_schema_has_no_property_titles(lean: dict[str, Any]) -> None:
+    for node in nodes(lean):
+        for name, prop in node.get("properties", {}).items():
+            assert "title" not in prop, name
+    for name, definition in lean["$defs"].items():
+        assert "title" not in definition, name
+    assert lean["title"] == "ArticleExtraction"
+
+
+def test_lean_schema_is_smaller_than_the_full_one(lean: dict[str, Any]) -> None:
+    assert len(json.dumps(lean)) < len(json.dumps(ArticleExtraction.model_json_schema()))
+
+
+def test_full_schema_still_describes_library_fields() -> None:
+    full = ArticleExtraction.model_json_schema()
+    assert {"usage", "published"} <= set(full["properties"])
+    assert "span" in full["$defs"]["Quote"]["properties"]
+
+
+def test_response_model_is_cached_and_named_like_the_schema() -> None:
+    model = response_model_for(ArticleExtraction)
+    assert model is response_model_for(ArticleExtraction)
+    assert model.__name__ == "ArticleExtraction"
+    assert issubclass(model, ArticleExtraction)
+
+
+# validation with a grounding context
+
+
+def test_invented_quote_fails_validation_naming_the_value() -> None:
+    grounding = context()
+    with pytest.raises(ValidationError) as excinfo:
+        response_model_for(ArticleExtraction).model_validate(
+            with_invented_quote(), context=grounding.as_validation_context()
+        )
+    message = str(excinfo.value)
+    assert INVENTED in message
+    assert "quotes[1].text" in message
+
+
+def test_invented_quote_leaves_the_grounded_items_as_partial() -> None:
+    grounding = context()
+    with pytest.raises(ValidationError):
+        response_model_for(ArticleExtraction).model_validate(
+            with_invented_quote(), context=grounding.as_validation_context()
+        )
+    partial = grounding.partial
+    assert isinstance(partial, ArticleExtraction)
+    assert [q.text for q in partial.quotes] == ["We will not accept foreign troops,"]
+    assert len(partial.events) == 1
+    assert len(partial.commitments) == 1
+    assert partial.quotes[0].span is not None
+    assert partial.quotes[0].span.start == TEXT.index("We will not accept")
+    assert "quotes[0].text" in grounding.spans
+    assert "quotes[1].text" not in grounding.spans
+
+
+def test_valid_reply_is_grounded_and_converts_to_the_callers_class() -> None:
+    grounding = context()
+    instance = response_model_for(ArticleExtraction).model_validate(
+        valid(), context=grounding.as_validation_context()
+    )
+    assert grounding.partial is None
+    for record in (*instance.events, *instance.quotes, *instance.commitments):
+        assert record.span is not None
+        assert TEXT[record.span.start : record.span.end] == record.span.text
+    assert set(grounding.spans) == {
+        "events[0].evidence",
+        "quotes[0].text",
+        "commitments[0].evidence",
+    }
+
+    result = to_schema(instance, ArticleExtraction)
+
+    assert type(result) is ArticleExtraction
+    for name in ArticleExtraction.model_fields:
+        assert getattr(result, name) == getattr(instance, name), name
+    assert result.quotes[0].span == grounding.spans["quotes[0].text"]
+
+
+def test_to_schema_returns_an_instance_of_the_schema_unchanged() -> None:
+    plain = ArticleExtraction()
+    assert to_schema(plain, ArticleExtraction) is plain
+
+
+def test_partial_is_cleared_by_a_later_valid_reply() -> None:
+    grounding = context()
+    model = response_model_for(ArticleExtraction)
+    with pytest.raises(ValidationError):
+        model.model_validate(with_invented_quote(), context=grounding.as_validation_context())
+    assert grounding.partial is not None
+    model.model_validate(valid(), context=grounding.as_validation_context())
+    assert grounding.partial is None
+
+
+def test_span_sent_by_the_model_is_overwritten() -> None:
+    data = valid()
+    made_up = {"start": 0, "end": 7, "text": "Kremlin", "alignment": "exact"}
+    data["quotes"][0]["span"] = made_up
+    data["events"][0]["span"] = made_up
+    instance = response_model_for(ArticleExtraction).model_validate(
+        data, context=context().as_validation_context()
+    )
+    quote_span = instance.quotes[0].span
+    event_span = instance.events[0].span
+    assert quote_span is not None and event_span is not None
+    assert (quote_span.start, quote_span.text) == (
+        TEXT.index("We will not accept"),
+        "We will not accept foreign troops,",
+    )
+    assert event_span.start == TEXT.index("Leaders met")
+
+
+def test_event_date_is_resolved_against_the_published_date() -> None:
+    instance = response_model_for(ArticleExtraction).model_validate(
+        valid(), context=context(PUBLISHED).as_validation_context()
+    )
+    [event] = instance.events
+    assert event.date == dt.date(2025, 8, 18)
+    assert event.date_end == dt.date(2025, 8, 24)
+    assert event.precision is DatePrecision.WEEK
+
+
+def test_event_date_is_left_alone_without_a_published_date() -> None:
+    instance = response_model_for(ArticleExtraction).model_validate(
+        valid(), context=context(None).as_validation_context()
+    )
+    [event] = instance.events
+    assert event.span is not None  # grounded all the same
+    assert (event.date, event.date_end) == (None, None)
+    assert event.precision is DatePrecision.UNKNOWN
+
+
+def test_event_date_resolution_needs_only_published_in_the_context() -> None:
+    event = Event.model_validate(valid()["events"][0], context={"published": PUBLISHED})
+    assert (event.date, event.precision) == (dt.date(2025, 8, 18), DatePrecision.WEEK)
+    assert Event.model_validate(valid()["events"][0]).precision is DatePrecision.UNKNOWN
+
+
+# validation without context: no grounding
+
+
+def test_without_context_nothing_is_grounded() -> None:
+    instance = response_model_for(ArticleExtraction).model_validate(with_invented_quote())
+    assert [q.text for q in instance.quotes][-1] == INVENTED
+    assert all(q.span is None for q in instance.quotes)
+    assert instance.events[0].date is None
+
+
+def test_saved_result_round_trips_with_its_spans() -> None:
+    instance = response_model_for(ArticleExtraction).model_validate(
+        valid(), context=context().as_validation_context()
+    )
+    result = to_schema(instance, ArticleExtraction)
+
+    loaded = ArticleExtraction.model_validate_json(result.model_dump_json())
+
+    assert loaded.quotes[0].span == result.quotes[0].span
+    assert loaded.events[0].span == result.events[0].span
+    assert loaded.commitments[0].span == result.commitments[0].span
+    assert loaded.events[0].date == dt.date(2025, 8, 18)
+    assert loaded == ArticleExtraction.model_validate(result.model_dump())
+
+
+def test_saved_result_with_an_ungroundable_quote_still_loads() -> None:
+    data = with_invented_quote()
+    data["quotes"][1]["span"] = {"start": 0, "end": 7, "text": "Kremlin"}
+    loaded = response_model_for(ArticleExtraction).model_validate_json(json.dumps(data))
+    assert isinstance(loaded.quotes[1], Quote)
+    assert loaded.quotes[1].span is not None
+    assert loaded.quotes[1].span.text == "Kremlin"  # no grounding without a context
+
+
+def test_malformed_span_sent_by_the_model_is_ignored() -> None:
+    data = valid()
+    data["quotes"][0]["span"] = {"start": 5, "end": 2, "text": "x"}
+    instance = response_model_for(ArticleExtraction).model_validate(
+        data, context=context().as_validation_context()
+    )
+    assert instance.quotes[0].span is not None
+    assert instance.quotes[0].span.start == TEXT.index("We will not accept")
