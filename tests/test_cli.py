@@ -110,3 +110,28 @@ def test_schema_check_fails_on_stale_dir(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schema", "--check", "--dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "stale schema files" in result.output
+
+
+def test_ten_megabyte_file_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    path.write_text("Peskov said nothing new today. " * 350_000)  # about 10 MB
+    result = runner.invoke(app, ["extract", str(path)])
+    assert result.exit_code == 2
+    line = one_line_error(result.output)
+    assert "more than max_chars" in line and "EXTRACTOR_MAX_CHARS" in line
+
+
+def test_directory_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["extract", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "is a directory" in one_line_error(result.output)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["extract", "a.txt", "--bogus"], ["extract"], ["extract", "a.txt", "--mode", "xml"], ["nope"]],
+)
+def test_usage_errors_exit_2_without_traceback(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "Error:" in result.output

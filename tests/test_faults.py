@@ -28,6 +28,7 @@ from extractor import (
     RateLimitError,
     ServerError,
 )
+
 from handwritten import replies
 from scripted_server import Reply, ScriptedServer, completion, error_body
 

@@ -34,6 +34,7 @@ app = typer.Typer(
     help="Grounded events, quotes and commitments from news articles.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     add_completion=False,
 )
 stdout = Console(soft_wrap=True)
@@ -62,7 +63,7 @@ def setup_logging(verbose: int) -> None:
 
 @app.command()
 def extract(
-    article: Annotated[Path, typer.Argument(help="Article text file (UTF-8).")],
+    article: Annotated[Path, typer.Argument(metavar="ARTICLE", help="Article text file (UTF-8).")],
     model: Annotated[str | None, typer.Option(help="Model name [env: EXTRACTOR_MODEL].")] = None,
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible endpoint [env: OPENAI_BASE_URL].")
