@@ -237,10 +237,29 @@ def test_event_date_is_left_alone_without_a_published_date() -> None:
     assert event.precision is DatePrecision.UNKNOWN
 
 
-def test_event_date_resolution_needs_only_published_in_the_context() -> None:
-    event = Event.model_validate(valid()["events"][0], context={"published": PUBLISHED})
+def test_event_is_dated_by_the_library_while_grounding() -> None:
+    grounding = context().as_validation_context()
+    event = Event.model_validate(valid()["events"][0], context=grounding)
     assert (event.date, event.precision) == (dt.date(2025, 8, 18), DatePrecision.WEEK)
+    # Without a grounding context (a saved result being loaded) nothing is recomputed.
     assert Event.model_validate(valid()["events"][0]).precision is DatePrecision.UNKNOWN
+
+
+def test_model_precision_and_range_are_not_trusted() -> None:
+    """The model's own precision/date_end are dropped; its ISO date is kept as a day."""
+    raw = {
+        **valid()["events"][0],
+        "date_text": "at some point",
+        "date": "2025-08-20",
+        "date_end": "2025-12-31",
+        "precision": "year",
+    }
+    event = Event.model_validate(raw, context=context().as_validation_context())
+    assert (event.date, event.date_end, event.precision) == (
+        dt.date(2025, 8, 20),
+        dt.date(2025, 8, 20),
+        DatePrecision.DAY,
+    )
 
 
 # validation without context: no grounding

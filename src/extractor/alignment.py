@@ -12,6 +12,8 @@ also satisfies ``normalize(span.text)[0] == normalize(passage)[0]`` for the stri
 
 from __future__ import annotations
 
+import bisect
+import functools
 import unicodedata
 
 from rapidfuzz import fuzz
@@ -30,8 +32,11 @@ _REPLACEMENTS: dict[str, str] = {
 _QUOTES = frozenset("\"'\u201c\u201d\u201e\u201f\u2018\u2019\u201a\u201b\u00ab\u00bb\u2039\u203a`")
 
 
+@functools.lru_cache(maxsize=8192)
 def _char_form(char: str) -> str:
     """The normalised form of one non-space character."""
+    if char.isascii() and char != "`":
+        return char
     if char in _REPLACEMENTS:
         return _REPLACEMENTS[char]
     folded = unicodedata.normalize("NFKC", char)
@@ -141,8 +146,12 @@ def nearest_to(spans: list[Span], anchor_offsets: list[int]) -> Span:
         raise ValueError("nearest_to needs at least one span")
     if not anchor_offsets:
         return spans[0]
+    anchors = sorted(anchor_offsets)
 
     def distance(span: Span) -> int:
-        return min(max(span.start - a, a - span.end, 0) for a in anchor_offsets)
+        i = bisect.bisect_left(anchors, span.start)  # first anchor at or after the start
+        after = anchors[i] - span.end if i < len(anchors) else None
+        before = span.start - anchors[i - 1] if i else None
+        return max(min(d for d in (after, before) if d is not None), 0)
 
     return min(spans, key=distance)

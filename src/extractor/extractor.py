@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from typing import Any, TypeVar, overload
 
+import openai
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as PydanticValidationError
 
@@ -56,11 +57,18 @@ class Extractor:
         api_key: str | SecretStr | None = None,
         mode: Mode | str | None = None,
         settings: Settings | None = None,
+        client: openai.OpenAI | None = None,
+        async_client: openai.AsyncOpenAI | None = None,
         **options: Any,
     ) -> None:
+        """Settings come from `settings` (or the environment), then these arguments.
+
+        Pass `client`/`async_client` to use your own OpenAI clients (e.g. ``openai.AzureOpenAI``,
+        or one with a proxy); their base URL and key are used and `base_url`/`api_key` ignored.
+        """
         overrides = {"model": model, "base_url": base_url, "api_key": api_key, "mode": mode}
         self.settings = _settings(settings, {**overrides, **options})
-        self._client = ModelClient(self.settings)
+        self._client = ModelClient(self.settings, client, async_client)
 
     def _prepare(
         self, text: str, published: str | dt.date | None, schema: type[BaseModel]

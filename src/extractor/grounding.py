@@ -95,13 +95,18 @@ def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, BaseModel]]:
             yield from _walk(item, (*path, str(key)))
 
 
-def _anchor_offsets(record: BaseModel, index: ArticleIndex) -> list[int]:
+def _anchor_offsets(
+    record: BaseModel, index: ArticleIndex, cache: dict[str, list[int]]
+) -> list[int]:
     """Offsets where the record's actors are named (by their last name), to place its span."""
     offsets: list[int] = []
     for _, inner in _walk(record, ()):
         name = getattr(inner, "name", None)
         if isinstance(name, str) and name.split():
-            offsets += [s.start for s in index.find(name.split()[-1])]
+            last = name.split()[-1]
+            if last not in cache:
+                cache[last] = [s.start for s in index.find(last)]
+            offsets += cache[last]
     return offsets
 
 
@@ -109,6 +114,7 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
     """Find every verbatim value of `obj` in the article, filling span fields as it goes."""
     report = GroundingReport()
     taken: dict[tuple[type, str], set[tuple[int, int]]] = {}
+    named_at: dict[str, list[int]] = {}
     for path, record in _walk(obj, ()):
         model = type(record)
         span_fields = library_fields(model)
@@ -125,7 +131,11 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
                 continue
             used = taken.setdefault((model, name), set())
             free = [s for s in found if (s.start, s.end) not in used] or found
-            chosen = nearest_to(free, _anchor_offsets(record, index)) if len(free) > 1 else free[0]
+            chosen = (
+                nearest_to(free, _anchor_offsets(record, index, named_at))
+                if len(free) > 1
+                else free[0]
+            )
             used.add((chosen.start, chosen.end))
             report.spans[format_path((*path, name))] = chosen
             if position == 0 and "span" in span_fields:

@@ -88,10 +88,16 @@ def reply_text(response: Any) -> str | None:
 class ModelClient:
     """Sends structured-output requests for one `Settings`; clients are built on first use."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: openai.OpenAI | None = None,
+        async_client: openai.AsyncOpenAI | None = None,
+    ) -> None:
         self.settings = settings
-        self._sync: openai.OpenAI | None = None
-        self._async: openai.AsyncOpenAI | None = None
+        # Callers' own clients (Azure, proxies, custom TLS) keep their options, minus retries.
+        self._sync = client.with_options(max_retries=0) if client else None
+        self._async = async_client.with_options(max_retries=0) if async_client else None
 
     def _client_options(self) -> dict[str, Any]:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None

@@ -13,7 +13,13 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
 from extractor.dates import DatePrecision, resolve_date
-from extractor.spans import LibrarySpan, Span, Verbatim, ignored_while_grounding
+from extractor.spans import (
+    GROUNDING_CONTEXT_KEY,
+    LibrarySpan,
+    Span,
+    Verbatim,
+    ignored_while_grounding,
+)
 
 __all__ = [
     "Actor",
@@ -152,13 +158,19 @@ class Event(BaseModel):
     )
     date: dt.date | None = Field(
         default=None,
-        description="ISO date (the first day, for a range), resolved against the date line.",
+        description="YYYY-MM-DD if you know it; the library resolves date_text itself.",
     )
-    date_end: dt.date | None = Field(
-        default=None, description="Last day, when the date is a range such as a week."
+    date_end: Annotated[dt.date | None, ignored_while_grounding()] = Field(
+        default=None,
+        description="Last day of the date range (equal to `date` for a single day).",
+        json_schema_extra=_READ_ONLY,
     )
-    precision: DatePrecision = Field(
-        default=DatePrecision.UNKNOWN, description="How precise the date is."
+    precision: Annotated[DatePrecision, ignored_while_grounding(lambda: DatePrecision.UNKNOWN)] = (
+        Field(
+            default=DatePrecision.UNKNOWN,
+            description="How precise the date is: day, week, month, year or unknown.",
+            json_schema_extra=_READ_ONLY,
+        )
     )
     status: EventStatus
     evidence: Verbatim = Field(
@@ -168,17 +180,22 @@ class Event(BaseModel):
 
     @model_validator(mode="after")
     def _resolve_date(self, info: ValidationInfo) -> Event:
-        """Resolve `date_text` against the publication date when the context carries one."""
-        published = (info.context or {}).get("published")
-        if not isinstance(published, dt.date) or not self.date_text:
+        """While grounding, the library dates the event: `date_text` against the date line.
+
+        The model's own ISO `date` is kept only when the text cannot be resolved (a day, then).
+        """
+        context = info.context or {}
+        if GROUNDING_CONTEXT_KEY not in context:
             return self
-        resolved = resolve_date(self.date_text, published)
-        if resolved.precision is not DatePrecision.UNKNOWN:
-            self.date, self.date_end, self.precision = (
-                resolved.start,
-                resolved.end,
-                resolved.precision,
-            )
+        published = context.get("published")
+        if isinstance(published, dt.date) and self.date_text:
+            resolved = resolve_date(self.date_text, published)
+            if resolved.precision is not DatePrecision.UNKNOWN:
+                self.date, self.date_end = resolved.start, resolved.end
+                self.precision = resolved.precision
+                return self
+        self.date_end = self.date
+        self.precision = DatePrecision.DAY if self.date else DatePrecision.UNKNOWN
         return self
 
 

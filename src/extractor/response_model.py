@@ -43,7 +43,7 @@ class GroundingContext:
 
 
 def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Drop ``readOnly`` properties, per-property titles and the definitions no longer used."""
+    """Drop ``readOnly`` properties, per-property titles, null defaults and unused definitions."""
 
     def trim(node: Any) -> Any:
         if isinstance(node, list):
@@ -54,7 +54,11 @@ def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
         properties = out.get("properties")
         if isinstance(properties, dict):
             kept = {
-                name: {k: v for k, v in prop.items() if k != "title"}
+                name: {
+                    k: v
+                    for k, v in prop.items()
+                    if k != "title" and not (k == "default" and v is None)
+                }
                 for name, prop in properties.items()
                 if not (isinstance(prop, dict) and prop.get("readOnly"))
             }

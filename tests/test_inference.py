@@ -1,0 +1,39 @@
+"""The model client: callers' own OpenAI clients, usage per completion, raw replies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+from extractor import Extractor, RateLimitError
+
+from handwritten import replies
+from scripted_server import Reply, ScriptedServer, completion, error_body
+
+TEXT = 'Peskov said Moscow held a "negative attitude" toward the plan.'
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as scripted:
+        yield scripted
+
+
+def test_callers_own_clients_are_used_without_their_retries(
+    server: ScriptedServer, no_sleep: list[float]
+) -> None:
+    """openai's own retries stay off: ours count and log them (max_transient_retries=1 here)."""
+    sync = openai.OpenAI(base_url=server.base_url, api_key="k", max_retries=5)
+    async_ = openai.AsyncOpenAI(base_url=server.base_url, api_key="k", max_retries=5)
+    extractor = Extractor("m", client=sync, async_client=async_, max_transient_retries=1)
+    server.replies.extend([Reply(completion({"quotes": [replies.QUOTES[0]]}))] * 2)
+    assert extractor.extract(TEXT).quotes[0].text == "negative attitude"
+    assert asyncio.run(extractor.aextract(TEXT)).quotes[0].text == "negative attitude"
+    server.replies.extend([Reply(error_body("slow down"), status=429)] * 2)
+    with pytest.raises(RateLimitError) as caught:
+        extractor.extract(TEXT)
+    assert caught.value.attempts == 2 and len(server.requests) == 4
+    assert len(no_sleep) == 1
