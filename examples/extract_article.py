@@ -26,7 +26,7 @@ def main() -> None:
     article = read_article(sys.argv[1] if len(sys.argv) > 1 else DEFAULT, max_chars=200_000)
     with live_or_recorded("peacekeepers-2025-08-27.yaml") as options:
         result = Extractor(**options).extract(article.text, published=article.published)
-    render(result, OutputFormat.TABLE, Console())
+    render(result, OutputFormat.TABLE, Console(width=max(120, Console().width)))
     first = result.quotes[0]
     assert first.span is not None
     print(
