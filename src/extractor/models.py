@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
 from extractor.dates import DatePrecision, resolve_date
 from extractor.spans import (
-    GROUNDING_CONTEXT_KEY,
     LibrarySpan,
     Span,
     Verbatim,
+    grounding_state,
     ignored_while_grounding,
 )
 
@@ -184,10 +184,10 @@ class Event(BaseModel):
 
         The model's own ISO `date` is kept only when the text cannot be resolved (a day, then).
         """
-        context = info.context or {}
-        if GROUNDING_CONTEXT_KEY not in context:
+        state = grounding_state(info)
+        if state is None:
             return self
-        published = context.get("published")
+        published = getattr(state, "published", None)
         if isinstance(published, dt.date) and self.date_text:
             resolved = resolve_date(self.date_text, published)
             if resolved.precision is not DatePrecision.UNKNOWN:

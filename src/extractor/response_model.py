@@ -19,13 +19,11 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 from extractor.alignment import ArticleIndex
 from extractor.grounding import GroundingReport, ground, without_ungrounded
-from extractor.spans import GROUNDING_CONTEXT_KEY, Span
+from extractor.spans import GROUNDING_CONTEXT_KEY, Span, ValidationContext, grounding_state
 
 __all__ = ["GroundingContext", "lean_json_schema", "response_model_for"]
 
 T = TypeVar("T", bound=BaseModel)
-
-CONTEXT_KEY = GROUNDING_CONTEXT_KEY
 
 
 @dataclass
@@ -37,9 +35,9 @@ class GroundingContext:
     spans: dict[str, Span] = field(default_factory=dict)
     partial: BaseModel | None = None
 
-    def as_validation_context(self) -> dict[str, Any]:
-        """The ``context=`` dict for instructor: this object, plus the publication date."""
-        return {CONTEXT_KEY: self, "published": self.published}
+    def as_validation_context(self) -> ValidationContext:
+        """The ``context=`` for instructor: validators find this object in it."""
+        return ValidationContext({GROUNDING_CONTEXT_KEY: self})
 
 
 def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +95,7 @@ def response_model_for(schema: type[T]) -> type[T]:
         return lean_json_schema(schema.model_json_schema(*args, **kwargs))
 
     def ground_all(self: BaseModel, info: ValidationInfo) -> BaseModel:
-        grounding = (info.context or {}).get(CONTEXT_KEY)
+        grounding = grounding_state(info)
         if not isinstance(grounding, GroundingContext):
             return self
         report: GroundingReport = ground(self, grounding.index)

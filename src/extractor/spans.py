@@ -20,13 +20,33 @@ __all__ = [
     "LibraryComputed",
     "LibrarySpan",
     "Span",
+    "ValidationContext",
     "Verbatim",
     "VerbatimText",
+    "grounding_state",
     "ignored_while_grounding",
 ]
 
 GROUNDING_CONTEXT_KEY = "grounding"
 """Key of the per-call grounding state in a validation context (see `response_model`)."""
+
+
+class ValidationContext(dict[str, Any]):
+    """The validation context we hand to instructor. It is falsy on purpose.
+
+    instructor renders every message as a Jinja template whenever ``context=`` is truthy, which
+    would execute template syntax an article may contain (``{{ }}``, ``{% %}``) and change the
+    text the model sees. A falsy context skips that; pydantic passes it to validators all the same.
+    """
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def grounding_state(info: ValidationInfo) -> Any:
+    """The per-call grounding state in a validation context, or None when not grounding."""
+    context = info.context
+    return context.get(GROUNDING_CONTEXT_KEY) if isinstance(context, dict) else None
 
 
 class Alignment(str, Enum):
@@ -78,7 +98,7 @@ def ignored_while_grounding(replacement: Callable[[], Any] = lambda: None) -> Be
     """
 
     def drop(value: Any, info: ValidationInfo) -> Any:
-        return replacement() if GROUNDING_CONTEXT_KEY in (info.context or {}) else value
+        return replacement() if grounding_state(info) is not None else value
 
     return BeforeValidator(drop)
 
