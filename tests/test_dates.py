@@ -127,6 +127,17 @@ def test_prefers_most_specific(text: str, expected: ResolvedDate) -> None:
         ("Jan. 3", D(2024, 12, 30), day(2024, 1, 3)),  # no forward rollover: stays in pub year
         ("Feb. 29", D(2025, 3, 1), day(2024, 2, 29)),  # not in 2025: previous leap year
         ("next March", D(2025, 8, 27), ResolvedDate(D(2026, 3, 1), D(2026, 3, 31), MONTH)),
+        ("next August", D(2025, 8, 27), ResolvedDate(D(2026, 8, 1), D(2026, 8, 31), MONTH)),
+        # 'last <month>': the most recent such month strictly before the publication month
+        ("last August", D(2025, 8, 27), ResolvedDate(D(2024, 8, 1), D(2024, 8, 31), MONTH)),
+        ("last September", D(2025, 8, 27), ResolvedDate(D(2024, 9, 1), D(2024, 9, 30), MONTH)),
+        ("last March", D(2025, 8, 27), ResolvedDate(D(2025, 3, 1), D(2025, 3, 31), MONTH)),
+        ("last July", D(2025, 8, 27), ResolvedDate(D(2025, 7, 1), D(2025, 7, 31), MONTH)),
+        ("last December", D(2025, 1, 5), ResolvedDate(D(2024, 12, 1), D(2024, 12, 31), MONTH)),
+        # 'this <month>': that month of the publication year
+        ("this August", D(2025, 8, 27), ResolvedDate(D(2025, 8, 1), D(2025, 8, 31), MONTH)),
+        ("this December", D(2025, 1, 5), ResolvedDate(D(2025, 12, 1), D(2025, 12, 31), MONTH)),
+        ("this January", D(2025, 12, 5), ResolvedDate(D(2025, 1, 1), D(2025, 1, 31), MONTH)),
     ],
 )
 def test_year_boundaries(text: str, published: datetime.date, expected: ResolvedDate) -> None:
@@ -154,6 +165,53 @@ def test_unknown(text: str) -> None:
 
 def test_never_raises_on_non_string() -> None:
     assert resolve_date(None, PUB) == UNKNOWN  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-02-24", day(2025, 2, 24)),
+        ("Feb. 24, 2025", day(2025, 2, 24)),
+        ("24 February 2025", day(2025, 2, 24)),
+        ("Friday, Feb. 24, 2023", day(2023, 2, 24)),
+        ("March 2024", ResolvedDate(D(2024, 3, 1), D(2024, 3, 31), MONTH)),
+        ("in 2022", ResolvedDate(D(2022, 1, 1), D(2022, 12, 31), YEAR)),
+        ("in 2022, on Feb. 24", ResolvedDate(D(2022, 1, 1), D(2022, 12, 31), YEAR)),
+        ("last week", UNKNOWN),
+        ("Wednesday", UNKNOWN),
+        ("Feb. 24", UNKNOWN),
+        ("Feb. 31", UNKNOWN),
+        ("in March", UNKNOWN),
+        ("last August", UNKNOWN),
+        ("yesterday", UNKNOWN),
+        ("3 days ago", UNKNOWN),
+        ("next year", UNKNOWN),
+        ("", UNKNOWN),
+    ],
+)
+def test_without_publication_date(text: str, expected: ResolvedDate) -> None:
+    assert resolve_date(text, None) == expected
+
+
+def test_never_raises_on_non_date_published() -> None:
+    assert resolve_date("last week", "2025-08-27") == UNKNOWN  # type: ignore[arg-type]
+    assert resolve_date("Feb. 24, 2025", 20250827) == day(2025, 2, 24)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Feb. 24", day(2025, 2, 24)),
+        ("Sept. 28", day(2024, 9, 28)),
+        ("in October", ResolvedDate(D(2024, 10, 1), D(2024, 10, 31), MONTH)),
+        ("yesterday", day(2025, 8, 26)),
+        ("last week", ResolvedDate(D(2025, 8, 18), D(2025, 8, 24), WEEK)),
+        ("last August", ResolvedDate(D(2024, 8, 1), D(2024, 8, 31), MONTH)),
+    ],
+)
+def test_published_datetime_is_used_as_date(text: str, expected: ResolvedDate) -> None:
+    published = datetime.datetime(2025, 8, 27, 23, 30, tzinfo=datetime.timezone.utc)
+    assert resolve_date(text, published) == expected
 
 
 def test_precision_is_str_enum() -> None:

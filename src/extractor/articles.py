@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from extractor.errors import InputError
 
 __all__ = ["Article", "check_text", "parse_published", "read_article"]
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
 
 
@@ -47,10 +49,17 @@ def check_text(text: object, *, max_chars: int, source: str = "<text>") -> str:
 
 def parse_published(value: str | dt.date | None) -> dt.date | None:
     """A publication date from an ISO string or a date; `InputError` if it is not one."""
-    if value is None or isinstance(value, dt.date):
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
         return value
+    text = value.strip()
     try:
-        return dt.date.fromisoformat(value.strip())
+        if not _ISO_DATE.fullmatch(text):  # the same rule on every Python (3.11 reads more forms)
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise InputError(f"published date '{value}' is not an ISO date (YYYY-MM-DD)") from None
 
@@ -74,7 +83,6 @@ def read_article(path: str | Path, *, max_chars: int) -> Article:
         raise InputError(
             f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8"
         ) from None
-    check_text(text, max_chars=max_chars, source=str(path))
     published, body = parse_date_line(text)
     check_text(body, max_chars=max_chars, source=str(path))
     return Article(text=body, published=published, source=str(path))

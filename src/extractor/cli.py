@@ -26,7 +26,7 @@ from extractor.extractor import Extractor
 from extractor.models import ArticleExtraction
 from extractor.render import OutputFormat, render
 from extractor.schema_files import stale_schemas, write_schemas
-from extractor.settings import Mode, Settings
+from extractor.settings import Mode, load_settings
 
 __all__ = ["app", "main"]
 
@@ -86,17 +86,16 @@ def extract(
     """Extract events, quotes and commitments from ARTICLE, each with its exact span."""
     setup_logging(verbose)
     try:
-        settings = Settings()
-        loaded = read_article(article, max_chars=settings.max_chars)
-        date = parse_published(published) or loaded.published
-        extractor = Extractor(
-            model,
+        settings = load_settings(
+            model=model,
             base_url=base_url,
             mode=mode,
-            settings=settings,
             max_reasks=max_reasks,
             max_tokens=max_tokens,
         )
+        loaded = read_article(article, max_chars=settings.max_chars)
+        date = parse_published(published) or loaded.published
+        extractor = Extractor(settings=settings)
         result = extractor.extract(loaded.text, published=date)
     except (ExtractionError, IncompleteOutputError) as error:
         partial = getattr(error, "partial", None)

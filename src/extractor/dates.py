@@ -1,4 +1,17 @@
-"""Resolve dates written in news articles ('last week', 'on Feb. 24') against a publish date."""
+"""Resolve dates written in news articles ('last week', 'on Feb. 24') against a publish date.
+
+Rules for the missing parts of a date:
+
+* A month and day without a year ('Feb. 24') take the publication year, unless that would
+  fall more than 31 days after the publication date; then they take the previous year,
+  since news is mostly about the past. A bare month ('in October') follows the same rule.
+* 'last <month>' is the most recent such month strictly before the publication month
+  ('last August' in an article of 2025-08-27 is August 2024); 'this <month>' is that month
+  of the publication year; 'next <month>' is the first such month after the publication month.
+* Without a publication date, only expressions that carry their own year resolve
+  ('2025-02-24', 'Feb. 24, 2025', 'March 2024', 'in 2022'); relative ones ('last week',
+  'Wednesday', 'Feb. 24') are UNKNOWN. A ``datetime.datetime`` counts as its ``.date()``.
+"""
 
 from __future__ import annotations
 
@@ -96,11 +109,13 @@ def _month_num(name: str) -> int:
     return _MONTHS.index(name[:3].lower()) + 1
 
 
-def _day_in_year(m: re.Match[str], published: datetime.date) -> datetime.date:
+def _day_in_year(m: re.Match[str], published: datetime.date | None) -> datetime.date | None:
     """Build the date of a month/day match, inferring the year when it is missing."""
     month, day = _month_num(m["mon"]), int(m["day"])
     if m["year"]:
         return datetime.date(int(m["year"]), month, day)
+    if published is None:
+        return None  # the year cannot be inferred without an anchor
     try:
         candidate = datetime.date(published.year, month, day)
     except ValueError:  # e.g. Feb. 29 in a non-leap publication year
@@ -110,12 +125,13 @@ def _day_in_year(m: re.Match[str], published: datetime.date) -> datetime.date:
     return candidate
 
 
-def _iso(m: re.Match[str], published: datetime.date) -> ResolvedDate:
+def _iso(m: re.Match[str], published: datetime.date | None) -> ResolvedDate:
     return _day(datetime.date(int(m["year"]), int(m["mon"]), int(m["day"])))
 
 
-def _month_day(m: re.Match[str], published: datetime.date) -> ResolvedDate:
-    return _day(_day_in_year(m, published))
+def _month_day(m: re.Match[str], published: datetime.date | None) -> ResolvedDate | None:
+    found = _day_in_year(m, published)
+    return _day(found) if found is not None else None
 
 
 def _relative_day(m: re.Match[str], published: datetime.date) -> ResolvedDate:
@@ -154,7 +170,7 @@ def _unit(m: re.Match[str], published: datetime.date) -> ResolvedDate:
     return _shift(published, m["unit"], n)
 
 
-def _month_year(m: re.Match[str], published: datetime.date) -> ResolvedDate:
+def _month_year(m: re.Match[str], published: datetime.date | None) -> ResolvedDate:
     return _month(int(m["year"]), _month_num(m["mon"]))
 
 
@@ -164,37 +180,61 @@ def _bare_month(m: re.Match[str], published: datetime.date) -> ResolvedDate | No
     if ambiguous and m.string.strip(" .,;:!?") != name:
         return None  # too likely to be the verb ('this may take', 'a march')
     month, year = _month_num(name), published.year
-    if m["ctx"] == "next" and month <= published.month:
-        year += 1
-    elif datetime.date(year, month, 1) - published > _FUTURE_SLACK:
+    if m["ctx"] == "next":
+        if month <= published.month:
+            year += 1
+    elif m["ctx"] == "last":
+        if month >= published.month:
+            year -= 1
+    elif m["ctx"] != "this" and datetime.date(year, month, 1) - published > _FUTURE_SLACK:
         year -= 1
     return _month(year, month)
 
 
-def _bare_year(m: re.Match[str], published: datetime.date) -> ResolvedDate:
+def _bare_year(m: re.Match[str], published: datetime.date | None) -> ResolvedDate:
     return _year(int(m["year"]))
 
 
-_Builder = Callable[[re.Match[str], datetime.date], ResolvedDate | None]
+_Builder = Callable[[re.Match[str], datetime.date | None], ResolvedDate | None]
+_AnchoredBuilder = Callable[[re.Match[str], datetime.date], ResolvedDate | None]
+
+
+def _anchored(build: _AnchoredBuilder) -> _Builder:
+    """Wrap a builder that needs a publication date so that it yields nothing without one."""
+
+    def wrapper(m: re.Match[str], published: datetime.date | None) -> ResolvedDate | None:
+        return None if published is None else build(m, published)
+
+    return wrapper
+
+
 # Within one precision, earlier rules win ('Friday, Feb. 24' is Feb. 24), then earlier text.
 _RULES: tuple[tuple[re.Pattern[str], _Builder], ...] = (
     (_ISO_RE, _iso),
     (_MDY_RE, _month_day),
     (_DMY_RE, _month_day),
     (_MY_RE, _month_year),
-    (_BARE_MONTH_RE, _bare_month),
+    (_BARE_MONTH_RE, _anchored(_bare_month)),
     (_BARE_YEAR_RE, _bare_year),
-    (_REL_DAY_RE, _relative_day),
-    (_WEEKDAY_RE, _weekday),
-    (_AGO_RE, _ago),
-    (_UNIT_RE, _unit),
+    (_REL_DAY_RE, _anchored(_relative_day)),
+    (_WEEKDAY_RE, _anchored(_weekday)),
+    (_AGO_RE, _anchored(_ago)),
+    (_UNIT_RE, _anchored(_unit)),
 )
 
 
-def resolve_date(text: str, published: datetime.date) -> ResolvedDate:
-    """Resolve a date as written ('last week', 'on Feb. 24') against the publication date."""
+def resolve_date(text: str, published: datetime.date | None) -> ResolvedDate:
+    """Resolve a date as written ('last week', 'on Feb. 24') against the publication date.
+
+    ``published`` may be None: then only dates that carry their own year resolve. A
+    ``datetime.datetime`` is used as its ``.date()``. Never raises; returns UNKNOWN instead.
+    """
     if not isinstance(text, str) or not text.strip():
         return UNKNOWN
+    if isinstance(published, datetime.datetime):
+        published = published.date()
+    elif not isinstance(published, datetime.date):
+        published = None  # not a date at all: resolve as if no anchor were known
     norm = re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")).strip()
     best: tuple[int, int, int, ResolvedDate] | None = None
     for index, (regex, build) in enumerate(_RULES):

@@ -8,38 +8,22 @@ from typing import Any, TypeVar, overload
 
 import openai
 from pydantic import BaseModel, SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
 from extractor.alignment import ArticleIndex
 from extractor.articles import check_text, parse_published
 from extractor.dates import parse_date_line
-from extractor.errors import ConfigurationError, ExtractionError
+from extractor.errors import ExtractionError
 from extractor.inference import CallRecord, ModelClient
 from extractor.models import ArticleExtraction, Extraction
 from extractor.prompting import build_messages
 from extractor.response_model import GroundingContext, response_model_for, to_schema
-from extractor.settings import Mode, Settings
+from extractor.settings import Mode, Settings, load_settings
 
 __all__ = ["Extractor"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-
-
-def _settings(base: Settings | None, overrides: dict[str, Any]) -> Settings:
-    unknown = sorted(set(overrides) - set(Settings.model_fields))
-    if unknown:
-        raise ConfigurationError(f"unknown option(s): {', '.join(unknown)}")
-    merged = (base or Settings()).model_dump()
-    merged.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return Settings(**merged)
-    except PydanticValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"invalid settings: {problems}") from None
 
 
 class Extractor:
@@ -67,7 +51,7 @@ class Extractor:
         or one with a proxy); their base URL and key are used and `base_url`/`api_key` ignored.
         """
         overrides = {"model": model, "base_url": base_url, "api_key": api_key, "mode": mode}
-        self.settings = _settings(settings, {**overrides, **options})
+        self.settings = load_settings(settings, **overrides, **options)
         self._client = ModelClient(self.settings, client, async_client)
 
     def _prepare(

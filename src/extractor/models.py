@@ -188,7 +188,7 @@ class Event(BaseModel):
         if state is None:
             return self
         published = getattr(state, "published", None)
-        if isinstance(published, dt.date) and self.date_text:
+        if self.date_text:
             resolved = resolve_date(self.date_text, published)
             if resolved.precision is not DatePrecision.UNKNOWN:
                 self.date, self.date_end = resolved.start, resolved.end

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Mode", "Settings"]
+from extractor.errors import ConfigurationError
+
+__all__ = ["Mode", "Settings", "load_settings"]
 
 
 class Mode(str, Enum):
@@ -29,12 +32,12 @@ class Settings(BaseSettings):
     model: str = Field(default="gpt-4o-mini", description="Model name the server knows.")
     base_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("base_url", "EXTRACTOR_BASE_URL", "OPENAI_BASE_URL"),
+        validation_alias=AliasChoices("EXTRACTOR_BASE_URL", "OPENAI_BASE_URL"),
         description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8765/v1.",
     )
     api_key: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("api_key", "EXTRACTOR_API_KEY", "OPENAI_API_KEY"),
+        validation_alias=AliasChoices("EXTRACTOR_API_KEY", "OPENAI_API_KEY"),
         description="API key; local servers accept any value.",
     )
     mode: Mode = Field(default=Mode.TOOLS, description="Structured-output mode.")
@@ -55,3 +58,21 @@ class Settings(BaseSettings):
     max_chars: int = Field(
         default=200_000, gt=0, description="Longest article accepted, in characters."
     )
+
+
+def load_settings(base: Settings | None = None, **overrides: Any) -> Settings:
+    """`base` (or the environment) with `overrides` applied; `ConfigurationError` if invalid."""
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigurationError(f"unknown option(s): {', '.join(unknown)}")
+    try:
+        merged = (base or Settings()).model_dump()
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        return Settings(**merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(
+            f"invalid settings (arguments or EXTRACTOR_* variables): {problems}"
+        ) from None

@@ -1,0 +1,52 @@
+"""Settings: one home, arguments over environment over defaults, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractor import ConfigurationError, Extractor, Mode, Settings
+from extractor.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_environment_then_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTRACTOR_MODEL", "env-model")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://env.example/v1")
+    monkeypatch.setenv("EXTRACTOR_MODE", "json")
+    assert (Settings().model, Settings().base_url, Settings().mode) == (
+        "env-model",
+        "http://env.example/v1",
+        Mode.JSON,
+    )
+    settings = load_settings(model="arg-model", base_url="http://arg.example/v1")
+    assert (settings.model, settings.base_url, settings.mode) == (
+        "arg-model",
+        "http://arg.example/v1",
+        Mode.JSON,
+    )
+
+
+def test_generic_variable_names_are_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BASE_URL / API_KEY belong to other programs: reading them could send our key elsewhere."""
+    monkeypatch.setenv("BASE_URL", "http://elsewhere.example/v1")
+    monkeypatch.setenv("API_KEY", "not-ours")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-ours")
+    settings = Settings()
+    assert settings.base_url is None
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == "sk-ours"
+
+
+def test_bad_environment_value_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTRACTOR_MAX_REASKS", "abc")
+    with pytest.raises(ConfigurationError, match="max_reasks"):
+        Extractor("m", api_key="k")
+
+
+def test_unknown_option_is_named() -> None:
+    with pytest.raises(ConfigurationError, match=r"max_reask\b"):
+        load_settings(max_reask=3)
