@@ -261,8 +261,6 @@ def test_text_over_max_chars_is_refused_before_any_request(no_requests: list[Any
 
 
 def test_parse_published_takes_datetimes_and_only_plain_iso_dates() -> None:
-    import datetime as dt
-
     assert parse_published(dt.datetime(2025, 8, 27, 14, 30)) == dt.date(2025, 8, 27)
     for loose in ("20250827", "2025-W35-3"):  # Python 3.11 reads these; 3.10 does not
         with pytest.raises(InputError):

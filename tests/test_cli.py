@@ -135,3 +135,16 @@ def test_usage_errors_exit_2_without_traceback(args: list[str]) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "Error:" in result.output
+
+
+def test_table_prints_article_text_with_brackets_as_written() -> None:
+    from rich.console import Console
+
+    from extractor import Actor, ArticleExtraction, Quote, QuoteKind
+    from extractor.render import OutputFormat, render
+
+    quote = Quote(text="[the plan] is dead, we [/] go", speaker=Actor(name="A"), kind="direct")
+    console = Console(record=True, width=200)
+    render(ArticleExtraction(quotes=[quote]), OutputFormat.TABLE, console)
+    assert "[the plan] is dead, we [/] go" in console.export_text()
+    assert quote.kind is QuoteKind.DIRECT

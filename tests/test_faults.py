@@ -313,3 +313,50 @@ def test_unknown_model(server: ScriptedServer, run: Run, no_sleep: list[float]) 
         run(make(server.base_url))
     assert len(server.requests) == 1 and no_sleep == []
     assert "unknown model 'gpt-4o-mini'" in str(caught.value) and "\n" not in str(caught.value)
+
+
+# Faults in combination, and details that matter to a caller.
+
+
+def test_api_error_after_a_reask_keeps_grounded_records_and_counts_its_own_attempts(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    invented = {"quotes": [replies.QUOTES[0], replies.INVENTED_QUOTE]}
+    server.replies.extend(
+        [Reply(completion(invented, prompt_tokens=100, completion_tokens=30))]
+        + [rate_limited() for _ in range(3)]
+    )
+    with pytest.raises(RateLimitError) as caught:
+        run(make(server.base_url))
+    assert caught.value.attempts == 3  # the re-ask's own tries, not every request of the call
+    assert len(server.requests) == 4
+    assert caught.value.usage is not None and caught.value.usage.total_tokens == 130
+    partial = caught.value.partial
+    assert isinstance(partial, ArticleExtraction)
+    assert [q.text for q in partial.quotes] == ["negative attitude"]
+
+
+def test_empty_refusal_field_is_not_a_refusal(server: ScriptedServer, run: Run) -> None:
+    body = completion(GOOD)
+    body["choices"][0]["message"]["refusal"] = ""
+    server.replies.append(Reply(body))
+    assert run(make(server.base_url)).quotes[0].text == "negative attitude"
+
+
+def test_408_every_time_is_a_server_error(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    server.replies.extend([Reply(error_body("timeout"), status=408) for _ in range(3)])
+    with pytest.raises(ServerError) as caught:
+        run(make(server.base_url))
+    assert caught.value.status == 408 and caught.value.attempts == 3 and len(no_sleep) == 2
+
+
+def test_credentials_in_base_url_never_reach_a_message(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    host = server.base_url.removeprefix("http://")
+    server.replies.extend([Reply(error_body("down"), status=503) for _ in range(3)])
+    with pytest.raises(ServerError) as caught:
+        run(make(f"http://alice:s3cret-pass@{host}"))
+    assert "s3cret-pass" not in str(caught.value) and host in str(caught.value)

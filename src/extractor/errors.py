@@ -10,15 +10,16 @@ The tree, so callers can catch the right level::
     │   ├── ModelNotFoundError       the server does not serve this model (never retried)
     │   ├── RequestRejectedError     the server refused the request (4xx, e.g. an unsupported mode)
     │   ├── RateLimitError           still 429 after every transient retry
-    │   ├── ServerError              still 5xx after every transient retry
+    │   ├── ServerError              still 5xx (or 408/409/425) after every transient retry
     │   ├── ConnectionFailedError    refused, reset or timed out after every transient retry
     │   └── BadResponseError         a reply that is not a chat completion (garbage, no choices)
     ├── ModelRefusalError        the model declined to answer (never retried)
     ├── IncompleteOutputError    the reply was cut at ``max_tokens``
     └── ExtractionError          no reply validated and grounded within the re-ask limit
 
-Every error keeps the token usage spent before it, and `ExtractionError` keeps the records that
-were grounded in the last attempt (``partial``), so nothing already extracted is lost.
+Every error keeps the token usage spent before it (``usage``) and, when an earlier reply of the
+same call validated as far as grounding, the records it did ground (``partial``), so nothing
+already extracted is lost.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class ExtractorError(Exception):
         super().__init__(message)
         self.message = message
         self.usage = usage
+        self.partial: Any = None  # records grounded before the failure, set by the Extractor
 
     def __str__(self) -> str:
         return self.message
@@ -101,7 +103,7 @@ class RateLimitError(APIError):
 
 
 class ServerError(APIError):
-    """Still failing with 5xx after every transient retry."""
+    """Still failing with 5xx (or 408, 409, 425) after every transient retry."""
 
 
 class ConnectionFailedError(APIError):

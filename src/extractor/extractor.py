@@ -12,7 +12,7 @@ from pydantic import BaseModel, SecretStr
 from extractor.alignment import ArticleIndex
 from extractor.articles import check_text, parse_published
 from extractor.dates import parse_date_line
-from extractor.errors import ExtractionError
+from extractor.errors import ExtractorError
 from extractor.inference import CallRecord, ModelClient
 from extractor.models import ArticleExtraction, Extraction
 from extractor.prompting import build_messages
@@ -81,7 +81,7 @@ class Extractor:
         )
 
     def _keep_partial(
-        self, error: ExtractionError, schema: type[T], grounding: GroundingContext
+        self, error: ExtractorError, schema: type[T], grounding: GroundingContext
     ) -> None:
         """Attach the records the last attempt did ground, so nothing extracted is lost."""
         if grounding.partial is None:
@@ -117,7 +117,7 @@ class Extractor:
             result, record = self._client.complete(
                 messages, response_model, grounding.as_validation_context()
             )
-        except ExtractionError as error:
+        except ExtractorError as error:
             self._keep_partial(error, target, grounding)
             raise
         return self._finish(target, result, record, grounding)
@@ -146,7 +146,7 @@ class Extractor:
             result, record = await self._client.acomplete(
                 messages, response_model, grounding.as_validation_context()
             )
-        except ExtractionError as error:
+        except ExtractorError as error:
             self._keep_partial(error, target, grounding)
             raise
         return self._finish(target, result, record, grounding)

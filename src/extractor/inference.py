@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import instructor
 import openai
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from extractor import errors
 from extractor.models import Usage
-from extractor.retry import RetryLog, transient_retrying
+from extractor.retry import TRANSIENT_STATUS, RetryLog, transient_retrying
 from extractor.settings import Mode, Settings
 
 __all__ = ["CallRecord", "ModelClient"]
@@ -45,11 +46,10 @@ LOCAL_API_KEY = "not-needed"  # sent to servers configured by base_url when no k
 
 @dataclass
 class CallRecord:
-    """What one extraction cost and saw: usage, transient retries, and each raw reply."""
+    """What one extraction cost: usage over every completion, and the transient retries."""
 
     usage: Usage = field(default_factory=Usage)
     retries: RetryLog = field(default_factory=RetryLog)
-    replies: list[str | None] = field(default_factory=list)
 
     def on_response(self, response: Any) -> None:
         """instructor ``completion:response`` hook: count the completion's tokens."""
@@ -62,7 +62,6 @@ class CallRecord:
                 total_tokens=getattr(usage, "total_tokens", 0) or 0,
             )
         )
-        self.replies.append(reply_text(response))
 
     def hooks(self) -> Hooks:
         """Per-call instructor hooks feeding this record."""
@@ -134,9 +133,10 @@ class ModelClient:
         record = CallRecord()
 
         def create(*args: Any, **kwargs: Any) -> Any:
+            record.retries.start_request()
             for attempt in transient_retrying(self.settings, record.retries, is_async=False):
                 with attempt:
-                    record.retries.requests += 1
+                    record.retries.sent()
                     try:
                         response = client.chat.completions.create(*args, **kwargs)
                     except ValueError as exc:  # a 200 whose JSON body does not parse
@@ -164,9 +164,10 @@ class ModelClient:
         record = CallRecord()
 
         async def create(*args: Any, **kwargs: Any) -> Any:
+            record.retries.start_request()
             async for attempt in transient_retrying(self.settings, record.retries, is_async=True):
                 with attempt:
-                    record.retries.requests += 1
+                    record.retries.sent()
                     try:
                         response = await client.chat.completions.create(*args, **kwargs)
                     except ValueError as exc:  # a 200 whose JSON body does not parse
@@ -187,14 +188,17 @@ class ModelClient:
         return result, record
 
     def _where(self) -> str:
-        return self.settings.base_url or "api.openai.com"
+        """The server's address for messages: the client's own, without any credentials."""
+        client = self._sync or self._async
+        url = str(client.base_url) if client else self.settings.base_url or "api.openai.com"
+        return without_credentials(url)
 
     def _not_json(self, exc: ValueError, record: CallRecord) -> errors.BadResponseError:
         return errors.BadResponseError(
             f"the server at {self._where()} answered HTTP 200 with a body that is not JSON "
             f"({exc}); is base_url an OpenAI-compatible /v1 endpoint?",
             status=200,
-            attempts=record.retries.requests,
+            attempts=record.retries.attempts,
             usage=record.usage,
         )
 
@@ -207,7 +211,7 @@ class ModelClient:
                 f"completion ({type(response).__name__}: '{preview}'); is base_url an "
                 "OpenAI-compatible /v1 endpoint?",
                 status=200,
-                attempts=record.retries.requests,
+                attempts=record.retries.attempts,
                 usage=record.usage,
             )
         if not response.choices:
@@ -215,14 +219,16 @@ class ModelClient:
             raise errors.BadResponseError(
                 f"the server at {self._where()} returned a completion with no choices",
                 status=200,
-                attempts=record.retries.requests,
+                attempts=record.retries.attempts,
                 usage=record.usage,
             )
-        refusal = getattr(response.choices[0].message, "refusal", None)
-        if refusal:
+        message = response.choices[0].message
+        if message.refusal == "":  # some servers send "" for none; instructor reads it as one
+            message.refusal = None
+        if message.refusal:
             record.on_response(response)
             raise errors.ModelRefusalError(
-                f"{self.settings.model} refused to answer: {str(refusal)[:300]}",
+                f"{self.settings.model} refused to answer: {message.refusal[:300]}",
                 usage=record.usage,
             )
         return response
@@ -241,7 +247,7 @@ class ModelClient:
         if isinstance(cause, errors.ExtractorError):
             return cause
         if isinstance(cause, openai.APIError):
-            return api_error(cause, self.settings, record)
+            return api_error(cause, self.settings, record, self._where())
         if isinstance(exc, InstructorRetryException) and exc.failed_attempts:
             attempts = [
                 errors.FailedAttempt(
@@ -260,9 +266,8 @@ class ModelClient:
                 usage=record.usage,
             )
         return errors.BadResponseError(
-            f"the server at {self._where()} answered something "
-            f"that is not a usable chat completion: {type(cause).__name__}: {cause}"[:600],
-            attempts=record.retries.requests,
+            f"could not use the reply from {self._where()}: {type(cause).__name__}: {cause}"[:600],
+            attempts=record.retries.attempts,
             usage=record.usage,
         )
 
@@ -278,10 +283,19 @@ def error_lines(exc: BaseException) -> list[str]:
     return [f"{type(exc).__name__}: {exc}"]
 
 
-def api_error(exc: openai.APIError, settings: Settings, record: CallRecord) -> errors.APIError:
+def without_credentials(url: str) -> str:
+    """`url` with any ``user:password@`` removed, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def api_error(
+    exc: openai.APIError, settings: Settings, record: CallRecord, where: str
+) -> errors.APIError:
     """Map an openai error to ours, naming the server, model and what to do."""
-    where = settings.base_url or "api.openai.com"
-    attempts = record.retries.requests
+    attempts = record.retries.attempts
     usage = record.usage
     if isinstance(exc, openai.APIConnectionError):
         if isinstance(exc, openai.APITimeoutError):
@@ -317,7 +331,7 @@ def api_error(exc: openai.APIError, settings: Settings, record: CallRecord) -> e
             attempts=attempts,
             usage=usage,
         )
-    if status is not None and status >= 500:
+    if status is not None and (status >= 500 or status in TRANSIENT_STATUS):
         return errors.ServerError(
             f"the server at {where} failed with HTTP {status} after {attempts} attempt(s) "
             f"(mode {settings.mode.value}; if it persists, try another --mode): {detail}",

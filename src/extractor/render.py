@@ -7,6 +7,7 @@ from enum import Enum
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from extractor.models import Actor, ArticleExtraction
 from extractor.spans import Span
@@ -31,6 +32,10 @@ def _span(span: Span | None) -> str:
     return f"{span.start}-{span.end}" if span else "?"
 
 
+def _row(table: Table, *cells: str) -> None:
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def to_jsonl(result: ArticleExtraction) -> str:
     """One JSON object per record, tagged with its ``type``, then one for usage."""
     lines = []
@@ -52,9 +57,11 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
     if fmt is OutputFormat.JSONL:
         console.out(to_jsonl(result), highlight=False)
         return
+    # Article text is never rich markup: '[the plan]' must print as written.
     quotes = Table("speaker", "kind", "quote", "span", title="Quotes", show_lines=True)
     for q in result.quotes:
-        quotes.add_row(
+        _row(
+            quotes,
             _actor(q.speaker),
             q.kind.value,
             q.text,
@@ -72,7 +79,8 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
         show_lines=True,
     )
     for c in result.commitments:
-        commitments.add_row(
+        _row(
+            commitments,
             _actor(c.actor),
             c.kind.value,
             c.polarity.value,
@@ -89,7 +97,8 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
         if e.date_end and e.date_end != e.date:
             when += f"..{e.date_end.isoformat()}"
         when += f" ({e.precision.value}; '{e.date_text}')" if e.date_text else ""
-        events.add_row(
+        _row(
+            events,
             when,
             e.kind.value,
             e.status.value,
@@ -102,5 +111,6 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
     u = result.usage
     console.print(
         f"published {result.published or 'unknown'}; {u.requests} request(s), "
-        f"{u.prompt_tokens} prompt + {u.completion_tokens} completion tokens"
+        f"{u.prompt_tokens} prompt + {u.completion_tokens} completion tokens",
+        markup=False,
     )

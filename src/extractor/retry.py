@@ -92,7 +92,17 @@ class RetryLog:
 
     waits: list[float] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    requests: int = 0
+    requests: int = 0  # HTTP requests sent in all
+    attempts: int = 0  # tries of the request in flight (1 + its transient retries so far)
+
+    def start_request(self) -> None:
+        """A new request begins (the first, or a re-ask): its tries are counted afresh."""
+        self.attempts = 0
+
+    def sent(self) -> None:
+        """One more HTTP request went out."""
+        self.requests += 1
+        self.attempts += 1
 
     def record(self, state: RetryCallState) -> None:
         """tenacity ``before_sleep`` hook: remember and log the wait."""
@@ -111,6 +121,7 @@ def _describe(exc: BaseException | None) -> str:
 
 
 def _wait(settings: Settings) -> Callable[[RetryCallState], float]:
+    # Exponential up to backoff_max, then jitter on top, so clients at the cap still spread out.
     backoff = wait_exponential(
         multiplier=settings.backoff_initial, max=settings.backoff_max
     ) + wait_random(0, settings.backoff_initial)
@@ -120,7 +131,7 @@ def _wait(settings: Settings) -> Callable[[RetryCallState], float]:
         asked = retry_after_seconds(exc) if exc else None
         if asked is not None:
             return min(asked, settings.retry_after_max)
-        return min(float(backoff(state)), settings.backoff_max)
+        return float(backoff(state))
 
     return wait
 
