@@ -244,3 +244,38 @@ def test_without_ungrounded_gives_none_when_the_value_is_not_in_a_list() -> None
     report = ground(record, ArticleIndex(ARTICLE))
     assert [format_path(i.path) for i in report.issues] == ["text"]
     assert without_ungrounded(record, report.issues) is None
+
+
+class Claim(BaseModel):
+    """A user schema with verbatim fields in every shape."""
+
+    maybe: Verbatim | None = None
+    several: list[Verbatim] = []
+
+
+class Claims(BaseModel):
+    by_speaker: dict[str, list[Claim]]
+
+
+def test_optional_and_list_verbatim_fields_are_grounded() -> None:
+    index = ArticleIndex(ARTICLE)
+    real = ARTICLE[10:40]
+    claims = Claims(
+        by_speaker={"x": [Claim(maybe="invented words", several=[real, "also invented"])]}
+    )
+    report = ground(claims, index)
+    assert sorted(format_path(issue.path) for issue in report.issues) == [
+        "by_speaker.x[0].maybe",
+        "by_speaker.x[0].several[1]",
+    ]
+    assert report.spans["by_speaker.x[0].several[0]"].text == real
+    assert verbatim_fields(Claim) == ["maybe", "several"]
+
+
+def test_partial_through_a_dict_drops_only_the_bad_items() -> None:
+    index = ArticleIndex(ARTICLE)
+    good, bad = Claim(several=[ARTICLE[10:40]]), Claim(maybe="invented words")
+    claims = Claims(by_speaker={"x": [good, bad]})
+    partial = without_ungrounded(claims, ground(claims, index).issues)
+    assert isinstance(partial, Claims)
+    assert partial.by_speaker == {"x": [good]}

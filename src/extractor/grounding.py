@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -25,8 +25,18 @@ logger = logging.getLogger(__name__)
 Path = tuple[str | int, ...]
 
 
+def _marked(annotation: Any, marker: type) -> bool:
+    """Whether `marker` annotates the type or a type inside it (``Verbatim | None``, lists)."""
+    if get_origin(annotation) is Annotated:
+        if any(isinstance(m, marker) for m in annotation.__metadata__):
+            return True
+        return _marked(get_args(annotation)[0], marker)
+    return any(_marked(arg, marker) for arg in get_args(annotation))
+
+
 def _has_marker(model: type[BaseModel], name: str, marker: type) -> bool:
-    return any(isinstance(m, marker) for m in model.model_fields[name].metadata)
+    field = model.model_fields[name]
+    return any(isinstance(m, marker) for m in field.metadata) or _marked(field.annotation, marker)
 
 
 def verbatim_fields(model: type[BaseModel]) -> list[str]:
@@ -120,26 +130,28 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
         span_fields = library_fields(model)
         for position, name in enumerate(verbatim_fields(model)):
             value = getattr(record, name)
-            if not isinstance(value, str):
-                continue
-            found = index.find(value)
-            if not found:
-                near = index.closest(value)
-                report.issues.append(
-                    GroundingIssue((*path, name), value, near[0].text if near else None)
+            values = [((*path, name), value)] if isinstance(value, str) else []
+            if isinstance(value, (list, tuple)):
+                values = [((*path, name, i), v) for i, v in enumerate(value) if isinstance(v, str)]
+            for value_path, text in values:
+                found = index.find(text)
+                if not found:
+                    near = index.closest(text)
+                    report.issues.append(
+                        GroundingIssue(value_path, text, near[0].text if near else None)
+                    )
+                    continue
+                used = taken.setdefault((model, name), set())
+                free = [s for s in found if (s.start, s.end) not in used] or found
+                chosen = (
+                    nearest_to(free, _anchor_offsets(record, index, named_at))
+                    if len(free) > 1
+                    else free[0]
                 )
-                continue
-            used = taken.setdefault((model, name), set())
-            free = [s for s in found if (s.start, s.end) not in used] or found
-            chosen = (
-                nearest_to(free, _anchor_offsets(record, index, named_at))
-                if len(free) > 1
-                else free[0]
-            )
-            used.add((chosen.start, chosen.end))
-            report.spans[format_path((*path, name))] = chosen
-            if position == 0 and "span" in span_fields:
-                object.__setattr__(record, "span", chosen)
+                used.add((chosen.start, chosen.end))
+                report.spans[format_path(value_path)] = chosen
+                if position == 0 and value_path[-1] == name and "span" in span_fields:
+                    object.__setattr__(record, "span", chosen)
     for issue in report.issues:
         logger.debug("ungrounded %s", issue.describe())
     return report
@@ -158,12 +170,16 @@ def without_ungrounded(obj: BaseModel, issues: list[GroundingIssue]) -> BaseMode
     for list_path in sorted(drop, key=len, reverse=True):
         holder: Any = copy
         for part in list_path[:-1]:
-            holder = holder[part] if isinstance(part, int) else getattr(holder, part)
+            holder = _child(holder, part)
         last = list_path[-1]
-        items = holder[last] if isinstance(last, int) else getattr(holder, last)
-        kept = [item for i, item in enumerate(items) if i not in drop[list_path]]
-        if isinstance(last, int):
-            holder[last] = kept
+        kept = [item for i, item in enumerate(_child(holder, last)) if i not in drop[list_path]]
+        if isinstance(holder, BaseModel):
+            object.__setattr__(holder, str(last), kept)
         else:
-            object.__setattr__(holder, last, kept)
+            holder[last] = kept
     return copy
+
+
+def _child(holder: Any, part: str | int) -> Any:
+    """One step down a path: an attribute of a model, else an item of a list or dict."""
+    return getattr(holder, str(part)) if isinstance(holder, BaseModel) else holder[part]

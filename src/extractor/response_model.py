@@ -3,7 +3,8 @@
 `response_model_for(schema)` subclasses the caller's model so that
 - its JSON Schema, as the LLM sees it, leaves out every field the library computes (``readOnly``)
   and the ``title`` pydantic adds to each property (tokens the model does not need), and
-- keys the schema does not have are errors (a reply of some other shape is re-asked), and
+- keys the schema does not have at its top level are errors (a reply of another shape is
+  re-asked; unknown keys inside nested records are ignored, as pydantic does by default), and
 - validating it with a grounding context (`GroundingContext`) checks every `Verbatim` field
   against the article and raises, naming each value not found, so instructor re-asks.
 """
