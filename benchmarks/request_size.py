@@ -39,6 +39,7 @@ def captured_body(send: Any) -> dict[str, Any]:
 
 
 def ours(http: httpx2.Client) -> None:
+    """The library's request for the shared article."""
     article = read_article(ARTICLE, max_chars=1_000_000)
     client = openai.OpenAI(api_key="benchmark", http_client=http)
     extractor = Extractor("gpt-4o-mini", client=client, max_transient_retries=0)
@@ -47,6 +48,7 @@ def ours(http: httpx2.Client) -> None:
 
 
 def plain_instructor(http: httpx2.Client) -> None:
+    """Plain instructor's request for the same models and messages."""
     article = read_article(ARTICLE, max_chars=1_000_000)
     client = instructor.from_openai(openai.OpenAI(api_key="b", http_client=http, max_retries=0))
     with contextlib.suppress(Exception):
