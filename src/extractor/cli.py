@@ -1,7 +1,8 @@
 """The ``extractor`` command: ``extract`` an article file, or write/check the ``schema`` files.
 
-Exit codes: 0 success; 1 the model's replies never validated or were cut off (what was grounded is
-still printed); 2 bad input or options; 3 the server failed (auth, unknown model, 429/5xx, network).
+Exit codes: 0 success; 1 the model's replies never validated, were cut off or refused; 2 bad input
+or options; 3 the server failed (auth, unknown model, 429/5xx, network). On 1 and 3, the records
+an earlier reply did ground are still printed.
 """
 
 from __future__ import annotations
@@ -14,14 +15,7 @@ import typer
 from rich.console import Console
 
 from extractor.articles import parse_published, read_article
-from extractor.errors import (
-    APIError,
-    ConfigurationError,
-    ExtractionError,
-    ExtractorError,
-    IncompleteOutputError,
-    InputError,
-)
+from extractor.errors import APIError, ConfigurationError, ExtractorError, InputError
 from extractor.extractor import Extractor
 from extractor.models import ArticleExtraction
 from extractor.render import OutputFormat, render
@@ -97,13 +91,10 @@ def extract(
         date = parse_published(published) or loaded.published
         extractor = Extractor(settings=settings)
         result = extractor.extract(loaded.text, published=date)
-    except (ExtractionError, IncompleteOutputError) as error:
-        partial = getattr(error, "partial", None)
-        if isinstance(partial, ArticleExtraction):
-            render(partial, output, stdout)
-            stderr.print("note: printed only the records that were grounded", markup=False)
-        fail(error)
     except ExtractorError as error:
+        if isinstance(error.partial, ArticleExtraction):
+            render(error.partial, output, stdout)
+            stderr.print("note: printed only the records an earlier reply grounded", markup=False)
         fail(error)
     render(result, output, stdout)
 
