@@ -3,7 +3,7 @@
 instructor turns the reply into the response model and re-asks on validation errors (at most
 ``max_reasks`` times); beneath it, every HTTP request is retried on transient faults by
 `extractor.retry`. Usage is summed from every completion the server returned, through instructor's
-``completion:response`` hook. Failures leave as `extractor.errors` exceptions.
+``completion:response`` hook. Failures leave as `extractor.errors` exceptions (`failures`).
 """
 
 from __future__ import annotations
@@ -11,21 +11,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import instructor
 import openai
 from instructor.v2.core.client import AsyncInstructor, Instructor
-from instructor.v2.core.errors import IncompleteOutputException, InstructorRetryException
 from instructor.v2.core.hooks import Hooks
 from instructor.v2.core.patch import patch_v2
 from instructor.v2.core.providers import Provider
 from openai.types.chat import ChatCompletion
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from extractor import errors
+from extractor.failures import translate, without_credentials
 from extractor.models import Usage
-from extractor.retry import TRANSIENT_STATUS, RetryLog, transient_retrying
+from extractor.retry import RetryLog, transient_retrying
 from extractor.settings import Mode, Settings
 
 __all__ = ["CallRecord", "ModelClient"]
@@ -69,19 +68,6 @@ class CallRecord:
         hooks.on("completion:response", self.on_response)
         hooks.on("parse:error", lambda error, **_: logger.info("re-asking: %s", error))
         return hooks
-
-
-def reply_text(response: Any) -> str | None:
-    """The model's raw reply: tool-call arguments, or the message content."""
-    try:
-        message = response.choices[0].message
-    except (AttributeError, IndexError, TypeError):
-        return None
-    calls = getattr(message, "tool_calls", None) or []
-    if calls:
-        return "\n".join(str(call.function.arguments) for call in calls)
-    content = getattr(message, "content", None)
-    return content if isinstance(content, str) else None
 
 
 class ModelClient:
@@ -151,7 +137,9 @@ class ModelClient:
                 **self._request(messages, schema, context), hooks=record.hooks()
             )
         except Exception as exc:
-            raise self._translate(exc, record) from exc
+            raise translate(
+                exc, self.settings, self._where(), record.retries.attempts, record.usage
+            ) from exc
         return result, record
 
     async def acomplete(
@@ -184,7 +172,9 @@ class ModelClient:
                 **self._request(messages, schema, context), hooks=record.hooks()
             )
         except Exception as exc:
-            raise self._translate(exc, record) from exc
+            raise translate(
+                exc, self.settings, self._where(), record.retries.attempts, record.usage
+            ) from exc
         return result, record
 
     def _where(self) -> str:
@@ -232,126 +222,3 @@ class ModelClient:
                 usage=record.usage,
             )
         return response
-
-    def _translate(self, exc: Exception, record: CallRecord) -> errors.ExtractorError:
-        """Our own error for whatever instructor or openai raised."""
-        if isinstance(exc, errors.ExtractorError):
-            return exc
-        if isinstance(exc, IncompleteOutputException):
-            return errors.IncompleteOutputError(
-                f"the reply was cut off at max_tokens={self.settings.max_tokens} "
-                "(finish_reason 'length'); raise max_tokens or split the article into chunks",
-                usage=record.usage,
-            )
-        cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
-        if isinstance(cause, errors.ExtractorError):
-            return cause
-        if isinstance(cause, openai.APIError):
-            return api_error(cause, self.settings, record, self._where())
-        if isinstance(exc, InstructorRetryException) and exc.failed_attempts:
-            attempts = [
-                errors.FailedAttempt(
-                    number=failed.attempt_number,
-                    errors=error_lines(failed.exception),
-                    raw_reply=reply_text(failed.completion),
-                )
-                for failed in exc.failed_attempts
-            ]
-            last = "; ".join(attempts[-1].errors)[:600]
-            return errors.ExtractionError(
-                f"no reply from {self.settings.model} validated and grounded after "
-                f"{len(attempts)} attempt(s) (mode {self.settings.mode.value}); "
-                f"last errors: {last}",
-                attempts=attempts,
-                usage=record.usage,
-            )
-        return errors.BadResponseError(
-            f"could not use the reply from {self._where()}: {type(cause).__name__}: {cause}"[:600],
-            attempts=record.retries.attempts,
-            usage=record.usage,
-        )
-
-
-def error_lines(exc: BaseException) -> list[str]:
-    """Readable lines for a validation failure, one per error."""
-    if isinstance(exc, ValidationError):
-        lines = []
-        for error in exc.errors(include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "(response)"
-            lines.append(f"{where}: {error['msg']}")
-        return lines
-    return [f"{type(exc).__name__}: {exc}"]
-
-
-def without_credentials(url: str) -> str:
-    """`url` with any ``user:password@`` removed, fit for messages and logs."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-
-
-def api_error(
-    exc: openai.APIError, settings: Settings, record: CallRecord, where: str
-) -> errors.APIError:
-    """Map an openai error to ours, naming the server, model and what to do."""
-    attempts = record.retries.attempts
-    usage = record.usage
-    if isinstance(exc, openai.APIConnectionError):
-        if isinstance(exc, openai.APITimeoutError):
-            what = f"timed out (timeout {settings.timeout:g}s)"
-        else:
-            root = exc.__cause__ or exc
-            what = f"failed: {type(root).__name__}: {str(root)[:200] or 'connection error'}"
-        return errors.ConnectionFailedError(
-            f"the connection to {where} {what}, after {attempts} attempt(s)",
-            attempts=attempts,
-            usage=usage,
-        )
-    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
-    detail = _server_message(exc)
-    if status in (401, 403):
-        return errors.AuthenticationError(
-            f"the server at {where} rejected the API key (HTTP {status}); check OPENAI_API_KEY",
-            status=status,
-            attempts=attempts,
-            usage=usage,
-        )
-    if status == 404:
-        return errors.ModelNotFoundError(
-            f"unknown model '{settings.model}' at {where} (HTTP 404): {detail}",
-            status=status,
-            attempts=attempts,
-            usage=usage,
-        )
-    if status == 429:
-        return errors.RateLimitError(
-            f"still rate limited by {where} after {attempts} attempt(s) (HTTP 429)",
-            status=status,
-            attempts=attempts,
-            usage=usage,
-        )
-    if status is not None and (status >= 500 or status in TRANSIENT_STATUS):
-        return errors.ServerError(
-            f"the server at {where} failed with HTTP {status} after {attempts} attempt(s) "
-            f"(mode {settings.mode.value}; if it persists, try another --mode): {detail}",
-            status=status,
-            attempts=attempts,
-            usage=usage,
-        )
-    return errors.RequestRejectedError(
-        f"the server at {where} refused the request (HTTP {status}, mode "
-        f"{settings.mode.value}): {detail}",
-        status=status,
-        attempts=attempts,
-        usage=usage,
-    )
-
-
-def _server_message(exc: openai.APIError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        message = inner.get("message") if isinstance(inner, dict) else inner
-        return str(message)[:300]
-    return str(exc.message)[:300]

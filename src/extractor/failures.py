@@ -1,0 +1,158 @@
+"""Failures: whatever openai or instructor raised, turned into our own errors.
+
+Each error names the server (without credentials), the model and what to do, and carries the
+tokens spent (``usage``) and, for API errors, the tries of the request that failed (``attempts``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import openai
+from instructor.v2.core.errors import IncompleteOutputException, InstructorRetryException
+from pydantic import ValidationError
+
+from extractor import errors
+from extractor.models import Usage
+from extractor.retry import TRANSIENT_STATUS
+from extractor.settings import Settings
+
+__all__ = ["api_error", "error_lines", "reply_text", "translate", "without_credentials"]
+
+
+def reply_text(response: Any) -> str | None:
+    """The model's raw reply: tool-call arguments, or the message content."""
+    try:
+        message = response.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return "\n".join(str(call.function.arguments) for call in calls)
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else None
+
+
+def translate(
+    exc: Exception, settings: Settings, where: str, attempts: int, usage: Usage
+) -> errors.ExtractorError:
+    """Our own error for whatever instructor or openai raised, naming the server and model."""
+    if isinstance(exc, errors.ExtractorError):
+        return exc
+    if isinstance(exc, IncompleteOutputException):
+        return errors.IncompleteOutputError(
+            f"the reply was cut off at max_tokens={settings.max_tokens} "
+            "(finish_reason 'length'); raise max_tokens or split the article into chunks",
+            usage=usage,
+        )
+    cause = exc.__cause__ if isinstance(exc, InstructorRetryException) else exc
+    if isinstance(cause, errors.ExtractorError):
+        return cause
+    if isinstance(cause, openai.APIError):
+        return api_error(cause, settings, where, attempts, usage)
+    if isinstance(exc, InstructorRetryException) and exc.failed_attempts:
+        failed = [
+            errors.FailedAttempt(
+                number=attempt.attempt_number,
+                errors=error_lines(attempt.exception),
+                raw_reply=reply_text(attempt.completion),
+            )
+            for attempt in exc.failed_attempts
+        ]
+        last = "; ".join(failed[-1].errors)[:600]
+        return errors.ExtractionError(
+            f"no reply from {settings.model} validated and grounded after "
+            f"{len(failed)} attempt(s) (mode {settings.mode.value}); "
+            f"last errors: {last}",
+            attempts=failed,
+            usage=usage,
+        )
+    return errors.BadResponseError(
+        f"could not use the reply from {where}: {type(cause).__name__}: {cause}"[:600],
+        attempts=attempts,
+        usage=usage,
+    )
+
+
+def error_lines(exc: BaseException) -> list[str]:
+    """Readable lines for a validation failure, one per error."""
+    if isinstance(exc, ValidationError):
+        lines = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "(response)"
+            lines.append(f"{where}: {error['msg']}")
+        return lines
+    return [f"{type(exc).__name__}: {exc}"]
+
+
+def without_credentials(url: str) -> str:
+    """`url` with any ``user:password@`` removed, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def api_error(
+    exc: openai.APIError, settings: Settings, where: str, attempts: int, usage: Usage
+) -> errors.APIError:
+    """Map an openai error to ours, naming the server, model and what to do."""
+    if isinstance(exc, openai.APIConnectionError):
+        if isinstance(exc, openai.APITimeoutError):
+            what = f"timed out (timeout {settings.timeout:g}s)"
+        else:
+            root = exc.__cause__ or exc
+            what = f"failed: {type(root).__name__}: {str(root)[:200] or 'connection error'}"
+        return errors.ConnectionFailedError(
+            f"the connection to {where} {what}, after {attempts} attempt(s)",
+            attempts=attempts,
+            usage=usage,
+        )
+    status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+    detail = _server_message(exc)
+    if status in (401, 403):
+        return errors.AuthenticationError(
+            f"the server at {where} rejected the API key (HTTP {status}); check OPENAI_API_KEY",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    if status == 404:
+        return errors.ModelNotFoundError(
+            f"unknown model '{settings.model}' at {where} (HTTP 404): {detail}",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    if status == 429:
+        return errors.RateLimitError(
+            f"still rate limited by {where} after {attempts} attempt(s) (HTTP 429)",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    if status is not None and (status >= 500 or status in TRANSIENT_STATUS):
+        return errors.ServerError(
+            f"the server at {where} failed with HTTP {status} after {attempts} attempt(s) "
+            f"(mode {settings.mode.value}; if it persists, try another --mode): {detail}",
+            status=status,
+            attempts=attempts,
+            usage=usage,
+        )
+    return errors.RequestRejectedError(
+        f"the server at {where} refused the request (HTTP {status}, mode "
+        f"{settings.mode.value}): {detail}",
+        status=status,
+        attempts=attempts,
+        usage=usage,
+    )
+
+
+def _server_message(exc: openai.APIError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        return str(message)[:300]
+    return str(exc.message)[:300]
