@@ -279,3 +279,19 @@ def test_partial_through_a_dict_drops_only_the_bad_items() -> None:
     partial = without_ungrounded(claims, ground(claims, index).issues)
     assert isinstance(partial, Claims)
     assert partial.by_speaker == {"x": [good]}
+
+
+def test_repeated_quote_goes_to_the_speaker_named_in_its_sentence() -> None:
+    """Putin's name stands closer to the end of Trump's quote than to the start of his own."""
+    article = 'Trump said "we will win". Later, Putin said "we will win". Then silence.'
+    extraction = ArticleExtraction(
+        quotes=[
+            Quote(text="we will win", speaker=Actor(name="Vladimir Putin"), kind=QuoteKind.DIRECT),
+            Quote(text="we will win", speaker=Actor(name="Donald Trump"), kind=QuoteKind.DIRECT),
+        ]
+    )
+    ground(extraction, ArticleIndex(article))
+    putin, trump = (q.span for q in extraction.quotes)
+    assert putin is not None and trump is not None
+    assert putin.start == article.rindex("we will win")
+    assert trump.start == article.index("we will win")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 import unicodedata
 
 from rapidfuzz import fuzz
@@ -140,18 +141,34 @@ class ArticleIndex:
         return self._span(result.dest_start, result.dest_end - 1), float(result.score)
 
 
-def nearest_to(spans: list[Span], anchor_offsets: list[int]) -> Span:
-    """Pick the span closest to any anchor offset (e.g. a speaker's name); the first if none."""
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*\s")
+_ACROSS_SENTENCES = 100_000  # any anchor in the same sentence beats every anchor outside it
+
+
+def nearest_to(spans: list[Span], anchor_offsets: list[int], text: str | None = None) -> Span:
+    """Pick the span closest to any anchor offset (e.g. a speaker's name); the first if none.
+
+    Given the article `text`, an anchor in the same sentence as a span counts as nearer than
+    any anchor beyond a sentence end ("Trump said "x". Later, Putin said "x"": Putin's "x" is
+    the second one, though his name stands closer to the end of the first).
+    """
     if not spans:
         raise ValueError("nearest_to needs at least one span")
     if not anchor_offsets:
         return spans[0]
     anchors = sorted(anchor_offsets)
 
+    def gap(start: int, end: int) -> int:
+        if text is not None and _SENTENCE_END.search(text, start, end):
+            return end - start + _ACROSS_SENTENCES
+        return end - start
+
     def distance(span: Span) -> int:
         i = bisect.bisect_left(anchors, span.start)  # first anchor at or after the start
-        after = anchors[i] - span.end if i < len(anchors) else None
-        before = span.start - anchors[i - 1] if i else None
-        return max(min(d for d in (after, before) if d is not None), 0)
+        if i < len(anchors) and anchors[i] < span.end:
+            return 0  # named inside the span itself
+        gaps = [gap(span.end, anchors[i])] if i < len(anchors) else []
+        gaps += [gap(anchors[i - 1], span.start)] if i else []
+        return min(gaps)
 
     return min(spans, key=distance)

@@ -144,7 +144,7 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
                 used = taken.setdefault((model, name), set())
                 free = [s for s in found if (s.start, s.end) not in used] or found
                 chosen = (
-                    nearest_to(free, _anchor_offsets(record, index, named_at))
+                    nearest_to(free, _anchor_offsets(record, index, named_at), index.article)
                     if len(free) > 1
                     else free[0]
                 )
