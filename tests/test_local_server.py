@@ -1,11 +1,14 @@
-"""Against a real OpenAI-compatible server: llama-cpp-python's, serving SmolLM2-135M-Instruct.
+"""Against real OpenAI-compatible servers serving SmolLM2-135M-Instruct: llama-cpp-python's
+(scripts/local-llm.sh, port 8765) and upstream llama.cpp's llama-server (scripts/llama-server.sh,
+port 8766), which disagree on modes.
 
-The cassettes here were recorded from that real server (scripts/local-llm.sh); nothing in them was
-written by hand. The model is tiny: these tests prove the HTTP path, modes, re-asks and grounding,
-not quality. Whatever it says, the library must return fully grounded records or a clean error.
-Re-record with the server running:
-    EXTRACTOR_LOCAL_LLM_URL=http://127.0.0.1:8765/v1 pytest tests/test_local_server.py \
-        --record-mode=rewrite -m "not live"
+The cassettes here were recorded from those real servers; nothing in them was written by hand.
+The model is tiny: these tests prove the HTTP path, modes, re-asks and grounding, not quality.
+Whatever it says, the library must return fully grounded records or a clean error.
+Re-record with both servers running:
+    EXTRACTOR_LOCAL_LLM_URL=http://127.0.0.1:8765/v1 \
+    EXTRACTOR_LLAMA_SERVER_URL=http://127.0.0.1:8766/v1 \
+        pytest tests/test_local_server.py --record-mode=rewrite -m "not live"
 The test marked ``live`` talks to the server itself (``pytest -m live``), starting it if needed.
 """
 
@@ -30,6 +33,7 @@ from extractor import (
 from test_extractor import assert_grounded
 
 LOCAL_URL = "http://127.0.0.1:8765/v1"
+LLAMA_SERVER_URL = "http://127.0.0.1:8766/v1"
 LOCAL_MODEL = "smollm2-135m"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,6 +88,26 @@ def test_json_schema_mode_refused_by_this_server(
     assert caught.value.status == 500
     assert caught.value.attempts == 2 and len(no_sleep) == 1
     assert "mode json_schema" in str(caught.value) and "--mode" in str(caught.value)
+
+
+@pytest.fixture
+def llama_server(record_mode: str) -> dict[str, Any]:
+    """Options for upstream llama-server: recorded, or EXTRACTOR_LLAMA_SERVER_URL when recording."""
+    url = (
+        LLAMA_SERVER_URL
+        if record_mode == "none"
+        else os.environ.get("EXTRACTOR_LLAMA_SERVER_URL", LLAMA_SERVER_URL)
+    )
+    return {"model": LOCAL_MODEL, "base_url": url, "max_tokens": 1024, "max_reasks": 1}
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("mode", ["json_schema", "tools"])
+def test_llama_server_grounded_or_clean_error(
+    llama_server: dict[str, Any], article: Article, mode: str
+) -> None:
+    """llama-server takes OpenAI's json_schema format, which llama-cpp-python's server refuses."""
+    check_grounded_or_clean_error({**llama_server, "mode": mode}, article)
 
 
 @pytest.fixture(scope="session")
