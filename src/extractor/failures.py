@@ -111,42 +111,31 @@ def api_error(
         )
     status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
     detail = _server_message(exc)
+    mode = settings.mode.value
+    kind: type[errors.APIError]
     if status in (401, 403):
-        return errors.AuthenticationError(
-            f"the server at {where} rejected the API key (HTTP {status}); check OPENAI_API_KEY",
-            status=status,
-            attempts=attempts,
-            usage=usage,
+        kind = errors.AuthenticationError
+        message = (
+            f"the server at {where} rejected the API key (HTTP {status}); check OPENAI_API_KEY"
         )
-    if status == 404:
-        return errors.ModelNotFoundError(
-            f"unknown model '{settings.model}' at {where} (HTTP 404): {detail}",
-            status=status,
-            attempts=attempts,
-            usage=usage,
-        )
-    if status == 429:
-        return errors.RateLimitError(
-            f"still rate limited by {where} after {attempts} attempt(s) (HTTP 429)",
-            status=status,
-            attempts=attempts,
-            usage=usage,
-        )
-    if status is not None and (status >= 500 or status in TRANSIENT_STATUS):
-        return errors.ServerError(
+    elif status == 404:
+        kind = errors.ModelNotFoundError
+        message = f"unknown model '{settings.model}' at {where} (HTTP 404): {detail}"
+    elif status == 429:
+        kind = errors.RateLimitError
+        message = f"still rate limited by {where} after {attempts} attempt(s) (HTTP 429)"
+    elif status is not None and (status >= 500 or status in TRANSIENT_STATUS):
+        kind = errors.ServerError
+        message = (
             f"the server at {where} failed with HTTP {status} after {attempts} attempt(s) "
-            f"(mode {settings.mode.value}; if it persists, try another --mode): {detail}",
-            status=status,
-            attempts=attempts,
-            usage=usage,
+            f"(mode {mode}; if it persists, try another --mode): {detail}"
         )
-    return errors.RequestRejectedError(
-        f"the server at {where} refused the request (HTTP {status}, mode "
-        f"{settings.mode.value}): {detail}",
-        status=status,
-        attempts=attempts,
-        usage=usage,
-    )
+    else:
+        kind = errors.RequestRejectedError
+        message = (
+            f"the server at {where} refused the request (HTTP {status}, mode {mode}): {detail}"
+        )
+    return kind(message, status=status, attempts=attempts, usage=usage)
 
 
 def _server_message(exc: openai.APIError) -> str:
