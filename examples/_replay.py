@@ -8,7 +8,7 @@ from pathlib import Path
 
 import vcr
 
-from extractor import Settings
+from extractor.settings import load_settings
 
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 
@@ -16,7 +16,7 @@ RECORDINGS = Path(__file__).resolve().parent / "recordings"
 @contextlib.contextmanager
 def live_or_recorded(recording: str) -> Iterator[dict[str, str]]:
     """Yield Extractor options: live when configured, else replaying `recording` offline."""
-    settings = Settings()
+    settings = load_settings()
     if settings.api_key is not None or settings.base_url is not None:
         yield {}
         return

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from extractor import Extractor, read_article
+from extractor import Extractor, ExtractorError, read_article
 from extractor.render import OutputFormat, render
 
 from _replay import live_or_recorded
@@ -23,17 +23,20 @@ DEFAULT = Path(__file__).resolve().parent / "articles" / "peacekeepers-2025-08-2
 
 def main() -> None:
     """Run the example."""
-    article = read_article(sys.argv[1] if len(sys.argv) > 1 else DEFAULT, max_chars=200_000)
-    with live_or_recorded("peacekeepers-2025-08-27.yaml") as options:
-        result = Extractor(**options).extract(article.text, published=article.published)
+    try:
+        article = read_article(sys.argv[1] if len(sys.argv) > 1 else DEFAULT, max_chars=200_000)
+        with live_or_recorded("peacekeepers-2025-08-27.yaml") as options:
+            result = Extractor(**options).extract(article.text, published=article.published)
+    except ExtractorError as error:
+        sys.exit(f"error: {error}")
     render(result, OutputFormat.TABLE, Console(width=max(120, Console().width)))
-    first = result.quotes[0]
-    assert first.span is not None
-    print(
-        f'\nFirst quote: {first.speaker.name}: "{first.text}" at {first.span.start}-'
-        f"{first.span.end}; article[start:end] == text: "
-        f"{article.text[first.span.start : first.span.end] == first.text}"
-    )
+    for quote in result.quotes[:1]:
+        assert quote.span is not None  # every record the library returns is grounded
+        exact = article.text[quote.span.start : quote.span.end] == quote.text
+        print(
+            f'\nFirst quote: {quote.speaker.name}: "{quote.text}" at characters '
+            f"{quote.span.start}-{quote.span.end}; article[start:end] == text: {exact}"
+        )
 
 
 if __name__ == "__main__":

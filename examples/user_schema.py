@@ -9,12 +9,13 @@ asked again, naming the value, when it is not there.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from extractor import Extractor, LibrarySpan, Verbatim, read_article
+from extractor import Extractor, ExtractorError, LibrarySpan, Verbatim, read_article
 
 from _replay import live_or_recorded
 
@@ -38,11 +39,14 @@ class Stances(BaseModel):
 
 def main() -> None:
     """Run the example."""
-    article = read_article(ARTICLE, max_chars=200_000)
-    with live_or_recorded("peacekeepers-stances.yaml") as options:
-        result = Extractor(**options).extract(
-            article.text, published=article.published, schema=Stances
-        )
+    try:
+        article = read_article(ARTICLE, max_chars=200_000)
+        with live_or_recorded("peacekeepers-stances.yaml") as options:
+            result = Extractor(**options).extract(
+                article.text, published=article.published, schema=Stances
+            )
+    except ExtractorError as error:
+        sys.exit(f"error: {error}")
     for stance in result.data.stances:
         where = f"{stance.span.start}-{stance.span.end}" if stance.span else "?"
         print(f"{stance.actor:>14} {stance.position:<9} [{where}] {stance.evidence}")

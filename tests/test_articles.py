@@ -265,3 +265,38 @@ def test_parse_published_takes_datetimes_and_only_plain_iso_dates() -> None:
     for loose in ("20250827", "2025-W35-3"):  # Python 3.11 reads these; 3.10 does not
         with pytest.raises(InputError):
             parse_published(loose)
+
+
+def test_read_article_never_reads_past_the_limit() -> None:
+    """/dev/zero has no size: the read stops at max_chars * 4 bytes."""
+    with pytest.raises(InputError, match="max_chars=1,000"):
+        read_article("/dev/zero", max_chars=1_000)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b" date 2025-13-45 Body.", "date line 'date 2025-13-45' is not a valid date"),
+        (b"date 2025-08-27T10:00 Body.", "is not a valid date"),
+        (b"\xff\xfeh\x00i\x00", "UTF-16"),
+    ],
+)
+def test_read_article_names_bad_date_lines_and_utf16(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_article(path, max_chars=1_000)
+
+
+def test_text_starting_with_the_word_date_is_not_a_date_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Date palms grow in the south.")
+    article = read_article(path, max_chars=1_000)
+    assert article.published is None and article.text.startswith("Date palms")
+
+
+def test_published_of_the_wrong_type_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="20250827"):
+        parse_published(20250827)  # type: ignore[arg-type]

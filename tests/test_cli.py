@@ -118,7 +118,7 @@ def test_ten_megabyte_file_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(path)])
     assert result.exit_code == 2
     line = one_line_error(result.output)
-    assert "more than max_chars" in line and "EXTRACTOR_MAX_CHARS" in line
+    assert "max_chars=200,000" in line and "EXTRACTOR_MAX_CHARS" in line
 
 
 def test_directory_exits_2(tmp_path: Path) -> None:
@@ -148,3 +148,11 @@ def test_table_prints_article_text_with_brackets_as_written() -> None:
     render(ArticleExtraction(quotes=[quote]), OutputFormat.TABLE, console)
     assert "[the plan] is dead, we [/] go" in console.export_text()
     assert quote.kind is QuoteKind.DIRECT
+
+
+def test_schema_dir_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = runner.invoke(app, ["schema", "--dir", str(blocker / "schemas")])
+    assert result.exit_code == 2
+    assert one_line_error(result.output).startswith("error: ")

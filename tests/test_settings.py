@@ -50,3 +50,14 @@ def test_bad_environment_value_is_a_configuration_error(monkeypatch: pytest.Monk
 def test_unknown_option_is_named() -> None:
     with pytest.raises(ConfigurationError, match=r"max_reask\b"):
         load_settings(max_reask=3)
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x/v1", "http:///v1"])
+def test_base_url_must_be_http_with_a_host(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="not an http\\(s\\) URL"):
+        load_settings(base_url=url)
+
+
+def test_empty_base_url_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "")
+    assert Settings().base_url is None

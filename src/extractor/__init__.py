@@ -5,6 +5,8 @@ result = Extractor(model="gpt-4o-mini").extract(article_text, published="2025-08
 result.quotes[0].text, result.quotes[0].speaker.name, result.quotes[0].span.start
 """
 
+import logging
+
 from extractor.articles import Article, read_article
 from extractor.dates import DatePrecision
 from extractor.errors import (
@@ -41,6 +43,12 @@ from extractor.models import (
 )
 from extractor.settings import Mode, Settings
 from extractor.spans import Alignment, LibrarySpan, Span, Verbatim
+
+# A library configures no logging. These keep Python's last-resort handler from printing our
+# warnings, and instructor's ERROR lines for every re-ask (with pydantic dumps of article text),
+# to stderr of programs that configured none; configure logging to see them.
+logging.getLogger("extractor").addHandler(logging.NullHandler())
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 __all__ = [
     "APIError",

@@ -13,6 +13,8 @@ from extractor.errors import InputError
 __all__ = ["Article", "check_text", "parse_published", "read_article"]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A first line that reads as a date line ('date 2025-13-45'), whether or not the date is valid.
+_DATE_LINE = re.compile(r"\s*date\b:?[ \t]*\d\S*", re.IGNORECASE)
 _CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
 
 
@@ -55,6 +57,8 @@ def parse_published(value: str | dt.date | None) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if not isinstance(value, str):
+        raise InputError(f"published must be a date or a YYYY-MM-DD string, not {value!r}")
     text = value.strip()
     try:
         if not _ISO_DATE.fullmatch(text):  # the same rule on every Python (3.11 reads more forms)
@@ -67,14 +71,23 @@ def parse_published(value: str | dt.date | None) -> dt.date | None:
 def read_article(path: str | Path, *, max_chars: int) -> Article:
     """Read an article file (UTF-8); a leading ``date YYYY-MM-DD`` line gives its date."""
     path = Path(path)
+    limit = max_chars * 4  # UTF-8 takes at most four bytes a character
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(limit + 1)  # never more: /dev/zero or a huge file cannot fill memory
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not an article file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise InputError(
+            f"{path}: more than {limit:,} bytes, longer than max_chars={max_chars:,} allows; "
+            "raise EXTRACTOR_MAX_CHARS or split it"
+        )
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: UTF-16 text; convert it to UTF-8")
     if b"\x00" in data[:65536]:
         raise InputError(f"{path}: the file looks binary (it contains NUL bytes)")
     try:
@@ -84,5 +97,9 @@ def read_article(path: str | Path, *, max_chars: int) -> Article:
             f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8"
         ) from None
     published, body = parse_date_line(text)
+    line = _DATE_LINE.match(text)
+    if line and (published is None or len(text) - len(body) < line.end()):
+        # Looks like a date line, but its date is invalid or only partly read ('...T10:00').
+        raise InputError(f"{path}: the date line '{line.group(0).strip()}' is not a valid date")
     check_text(body, max_chars=max_chars, source=str(path))
     return Article(text=body, published=published, source=str(path))

@@ -92,8 +92,11 @@ def extract(
         extractor = Extractor(settings=settings)
         result = extractor.extract(loaded.text, published=date)
     except ExtractorError as error:
-        if isinstance(error.partial, ArticleExtraction):
-            render(error.partial, output, stdout)
+        partial = error.partial
+        if isinstance(partial, ArticleExtraction) and (
+            partial.quotes or partial.commitments or partial.events
+        ):
+            render(partial, output, stdout)
             stderr.print("note: printed only the records an earlier reply grounded", markup=False)
         fail(error)
     render(result, output, stdout)
@@ -108,7 +111,18 @@ def schema(
         bool, typer.Option("--check", help="Only check; exit 1 if a file is stale.")
     ] = False,
 ) -> None:
-    """Write the JSON Schema of each public model into schemas/, or check they are current."""
+    """Write the JSON Schema of each public model into schemas/, or check they are current.
+
+    Run it from the repository root (the default --dir is ./schemas).
+    """
+    try:
+        _schema(directory, check)
+    except OSError as exc:
+        stderr.print(f"error: {directory}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def _schema(directory: Path, check: bool) -> None:
     if check:
         stale = stale_schemas(directory)
         if stale:

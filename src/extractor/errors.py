@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 if TYPE_CHECKING:
     from extractor.models import Usage
 
@@ -46,6 +48,7 @@ __all__ = [
     "RateLimitError",
     "RequestRejectedError",
     "ServerError",
+    "validation_messages",
 ]
 
 
@@ -155,3 +158,13 @@ class ExtractionError(ExtractorError):
     def raw_reply(self) -> str | None:
         """The model's raw reply in the last attempt."""
         return self.attempts[-1].raw_reply if self.attempts else None
+
+
+def validation_messages(exc: ValidationError) -> list[str]:
+    """One readable line per pydantic error: ``where: what``, without pydantic's boilerplate."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in error["loc"])
+        lines.append(f"{where}: {message}" if where else message)
+    return lines

@@ -12,7 +12,7 @@ from pydantic import BaseModel, SecretStr
 from extractor.alignment import ArticleIndex
 from extractor.articles import check_text, parse_published
 from extractor.dates import parse_date_line
-from extractor.errors import ExtractorError
+from extractor.errors import ConfigurationError, ExtractorError
 from extractor.inference import CallRecord, ModelClient
 from extractor.models import ArticleExtraction, Extraction
 from extractor.prompting import build_messages
@@ -57,6 +57,8 @@ class Extractor:
     def _prepare(
         self, text: str, published: str | dt.date | None, schema: type[BaseModel]
     ) -> tuple[list[dict[str, str]], type[BaseModel], GroundingContext]:
+        if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+            raise ConfigurationError(f"schema must be a Pydantic model class, not {schema!r}")
         check_text(text, max_chars=self.settings.max_chars)
         date = parse_published(published) or parse_date_line(text)[0]
         grounding = GroundingContext(ArticleIndex(text), date)

@@ -60,7 +60,7 @@ def translate(
             )
             for attempt in exc.failed_attempts
         ]
-        last = "; ".join(failed[-1].errors)[:600]
+        last = shorten(" ".join("; ".join(failed[-1].errors).split()), 600)
         return errors.ExtractionError(
             f"no reply from {settings.model} validated and grounded after "
             f"{len(failed)} attempt(s) (mode {settings.mode.value}); "
@@ -69,20 +69,21 @@ def translate(
             usage=usage,
         )
     return errors.BadResponseError(
-        f"could not use the reply from {where}: {type(cause).__name__}: {cause}"[:600],
+        shorten(f"could not use the reply from {where}: {type(cause).__name__}: {cause}", 600),
         attempts=attempts,
         usage=usage,
     )
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, marked with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def error_lines(exc: BaseException) -> list[str]:
     """Readable lines for a validation failure, one per error."""
     if isinstance(exc, ValidationError):
-        lines = []
-        for error in exc.errors(include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "(response)"
-            lines.append(f"{where}: {error['msg']}")
-        return lines
+        return errors.validation_messages(exc)
     return [f"{type(exc).__name__}: {exc}"]
 
 

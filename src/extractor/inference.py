@@ -40,6 +40,7 @@ INSTRUCTOR_MODES = {
     Mode.MD_JSON: instructor.Mode.MD_JSON,
 }
 
+OPENAI_URL = "https://api.openai.com/v1"
 LOCAL_API_KEY = "not-needed"  # sent to servers configured by base_url when no key is set
 
 
@@ -93,7 +94,8 @@ class ModelClient:
             )
         return {
             "api_key": key or LOCAL_API_KEY,
-            "base_url": self.settings.base_url,
+            # Always explicit: openai would otherwise read OPENAI_BASE_URL itself, behind our back.
+            "base_url": self.settings.base_url or OPENAI_URL,
             "timeout": self.settings.timeout,
             "max_retries": 0,  # transient retries are ours (extractor.retry), counted and logged
         }

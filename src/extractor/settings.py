@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from extractor.errors import ConfigurationError
+from extractor.errors import ConfigurationError, validation_messages
 
 __all__ = ["Mode", "Settings", "load_settings"]
 
@@ -59,6 +60,22 @@ class Settings(BaseSettings):
         default=200_000, gt=0, description="Longest article accepted, in characters."
     )
 
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _http_url(cls, value: object) -> object:
+        """An empty value means unset; anything else must be an http(s) URL with a host."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            parts = urlsplit(value.strip())
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(
+                    f"'{parts._replace(netloc=parts.hostname or '').geturl()}' is not an "
+                    "http(s) URL with a host, e.g. http://127.0.0.1:8765/v1"
+                )
+            return value.strip()
+        return value
+
 
 def load_settings(base: Settings | None = None, **overrides: Any) -> Settings:
     """`base` (or the environment) with `overrides` applied; `ConfigurationError` if invalid."""
@@ -70,9 +87,7 @@ def load_settings(base: Settings | None = None, **overrides: Any) -> Settings:
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings(**merged)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(validation_messages(exc))
         raise ConfigurationError(
             f"invalid settings (arguments or EXTRACTOR_* variables): {problems}"
         ) from None

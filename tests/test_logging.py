@@ -1,0 +1,40 @@
+"""The library configures no logging and prints nothing of its own accord."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from scripted_server import Reply, ScriptedServer, completion, error_body
+from handwritten import replies
+from extractor import ExtractorError, Extractor
+import extractor.retry
+extractor.retry.sleep = lambda seconds: None
+with ScriptedServer() as server:
+    server.replies.extend([Reply(error_body("busy"), status=503)])
+    server.replies.extend([Reply(completion({{"quotes": [replies.INVENTED_QUOTE]}}))] * 2)
+    ex = Extractor("m", base_url=server.base_url, api_key="k", max_reasks=1)
+    try:
+        ex.extract('Peskov said Moscow held a "negative attitude".')
+    except ExtractorError as error:
+        print(type(error).__name__)
+"""
+
+
+def test_a_failed_extraction_prints_nothing_when_logging_is_not_configured() -> None:
+    """Transient-retry warnings and instructor's per-attempt ERROR lines stay quiet."""
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(tests=str(TESTS))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "ExtractionError"
+    assert done.stderr == ""
