@@ -156,3 +156,26 @@ def test_schema_dir_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schema", "--dir", str(blocker / "schemas")])
     assert result.exit_code == 2
     assert one_line_error(result.output).startswith("error: ")
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("extractor ")
+
+
+def test_empty_stdin_exits_2() -> None:
+    result = runner.invoke(app, ["extract", "-"], input="")
+    assert result.exit_code == 2
+    assert "<stdin>: the article is empty" in one_line_error(result.output)
+
+
+@pytest.mark.vcr(str(RECORDED / "test_clean_extraction_of_shared_article.yaml"))
+def test_extract_reads_stdin() -> None:
+    result = runner.invoke(
+        app,
+        ["extract", "-", "--format", "jsonl", "--base-url", "http://127.0.0.1:8799/v1"],
+        input=ARTICLE.read_text(),
+    )
+    assert result.exit_code == 0, result.output
+    assert '"published": "2025-08-27"' not in result.output  # jsonl rows are records
+    assert any(json.loads(line)["type"] == "quote" for line in result.output.splitlines())

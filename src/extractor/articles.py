@@ -10,7 +10,14 @@ from pathlib import Path
 from extractor.dates import parse_date_line
 from extractor.errors import InputError
 
-__all__ = ["Article", "check_text", "parse_published", "read_article"]
+__all__ = [
+    "Article",
+    "byte_limit",
+    "check_text",
+    "parse_article",
+    "parse_published",
+    "read_article",
+]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A first line that reads as a date line ('date 2025-13-45'), whether or not the date is valid.
@@ -71,16 +78,27 @@ def parse_published(value: str | dt.date | None) -> dt.date | None:
 def read_article(path: str | Path, *, max_chars: int) -> Article:
     """Read an article file (UTF-8); a leading ``date YYYY-MM-DD`` line gives its date."""
     path = Path(path)
-    limit = max_chars * 4  # UTF-8 takes at most four bytes a character
     try:
         with path.open("rb") as file:
-            data = file.read(limit + 1)  # never more: /dev/zero or a huge file cannot fill memory
+            data = file.read(byte_limit(max_chars) + 1)  # /dev/zero cannot fill memory
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, not an article file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    return parse_article(data, max_chars=max_chars, source=str(path))
+
+
+def byte_limit(max_chars: int) -> int:
+    """The most bytes an article of `max_chars` characters can take in UTF-8."""
+    return max_chars * 4
+
+
+def parse_article(data: bytes, *, max_chars: int, source: str = "<bytes>") -> Article:
+    """An article from the bytes of a file (UTF-8); a leading date line gives its date."""
+    path = source
+    limit = byte_limit(max_chars)
     if len(data) > limit:
         raise InputError(
             f"{path}: more than {limit:,} bytes, longer than max_chars={max_chars:,} allows; "

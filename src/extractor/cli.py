@@ -8,13 +8,15 @@ an earlier reply did ground are still printed.
 from __future__ import annotations
 
 import logging
+import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
-from extractor.articles import parse_published, read_article
+from extractor.articles import byte_limit, parse_article, parse_published, read_article
 from extractor.errors import APIError, ConfigurationError, ExtractorError, InputError
 from extractor.extractor import Extractor
 from extractor.models import ArticleExtraction
@@ -55,9 +57,27 @@ def setup_logging(verbose: int) -> None:
         logging.getLogger("httpx2").setLevel(logging.WARNING)
 
 
+@app.callback(invoke_without_command=True)
+def main_options(
+    context: typer.Context,
+    show_version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Grounded events, quotes and commitments from news articles."""
+    if show_version:
+        stdout.print(f"extractor {version('extractor')}", markup=False)
+        raise typer.Exit()
+    if context.invoked_subcommand is None:
+        stdout.print(context.get_help(), markup=False)
+        raise typer.Exit(EXIT_INPUT)
+
+
 @app.command()
 def extract(
-    article: Annotated[Path, typer.Argument(metavar="ARTICLE", help="Article text file (UTF-8).")],
+    article: Annotated[
+        Path, typer.Argument(metavar="ARTICLE", help="Article text file (UTF-8); - reads stdin.")
+    ],
     model: Annotated[str | None, typer.Option(help="Model name [env: EXTRACTOR_MODEL].")] = None,
     base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible endpoint [env: OPENAI_BASE_URL].")
@@ -87,7 +107,15 @@ def extract(
             max_reasks=max_reasks,
             max_tokens=max_tokens,
         )
-        loaded = read_article(article, max_chars=settings.max_chars)
+        loaded = (
+            parse_article(
+                sys.stdin.buffer.read(byte_limit(settings.max_chars) + 1),
+                max_chars=settings.max_chars,
+                source="<stdin>",
+            )
+            if str(article) == "-"
+            else read_article(article, max_chars=settings.max_chars)
+        )
         date = parse_published(published) or loaded.published
         extractor = Extractor(settings=settings)
         result = extractor.extract(loaded.text, published=date)

@@ -67,7 +67,12 @@ class CallRecord:
         """Per-call instructor hooks feeding this record."""
         hooks = Hooks()
         hooks.on("completion:response", self.on_response)
-        hooks.on("parse:error", lambda error, **_: logger.info("re-asking: %s", error))
+        hooks.on(
+            "parse:error",
+            lambda error, **meta: logger.info(
+                "attempt %s did not validate: %s", meta.get("attempt_number"), error
+            ),
+        )
         return hooks
 
 

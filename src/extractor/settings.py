@@ -6,7 +6,14 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor.errors import ConfigurationError, validation_messages
@@ -59,6 +66,15 @@ class Settings(BaseSettings):
     max_chars: int = Field(
         default=200_000, gt=0, description="Longest article accepted, in characters."
     )
+
+    @model_validator(mode="after")
+    def _backoff_in_order(self) -> Settings:
+        if self.backoff_max < self.backoff_initial:
+            raise ValueError(
+                f"backoff_max ({self.backoff_max:g}) is below backoff_initial "
+                f"({self.backoff_initial:g})"
+            )
+        return self
 
     @field_validator("base_url", mode="before")
     @classmethod
