@@ -8,7 +8,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from extractor.alignment import ArticleIndex, _strip_passage, nearest_to, normalize
+from extractor.alignment import (
+    ArticleIndex,
+    _strip_passage,
+    crosses_sentence_end,
+    nearest_to,
+    normalize,
+)
 from extractor.spans import Alignment, Span
 
 ALPHABET = "abcXY \n\t\u00a0\"'\u201c\u201d\u2018\u2019-\u2013\u2014\u2026."
@@ -226,3 +232,20 @@ def test_property_closest_spans_are_valid(text: str, passage: str) -> None:
         span, score = result
         assert text[span.start : span.end] == span.text
         assert 0.0 <= score <= 100.0
+
+
+@pytest.mark.parametrize(
+    ("text", "crosses"),
+    [
+        ("on Feb. 24 that", False),
+        ("the U.S. Army", False),
+        ("Mr. Li said", False),
+        ("said J. Smith", False),
+        ('peace". Then Putin', True),
+        ("win. Later, Putin", True),
+        ("win! Putin", True),
+        ("in 2022. Then", True),
+    ],
+)
+def test_sentence_ends(text: str, crosses: bool) -> None:
+    assert crosses_sentence_end(text, 0, len(text)) is crosses

@@ -295,3 +295,21 @@ def test_repeated_quote_goes_to_the_speaker_named_in_its_sentence() -> None:
     assert putin is not None and trump is not None
     assert putin.start == article.rindex("we will win")
     assert trump.start == article.index("we will win")
+
+
+def test_abbreviations_do_not_end_sentences_when_placing_repeated_quotes() -> None:
+    article = (
+        'Trump said on Feb. 24 that "we want peace". Then Putin, staring at Trump for a long '
+        'moment, said "we want peace".'
+    )
+    extraction = ArticleExtraction(
+        quotes=[
+            Quote(text="we want peace", speaker=Actor(name="Donald Trump"), kind=QuoteKind.DIRECT),
+            Quote(text="we want peace", speaker=Actor(name="Putin"), kind=QuoteKind.DIRECT),
+        ]
+    )
+    ground(extraction, ArticleIndex(article))
+    trump, putin = (q.span for q in extraction.quotes)
+    assert trump is not None and putin is not None
+    assert trump.start == article.index("we want peace")
+    assert putin.start == article.rindex("we want peace")

@@ -141,8 +141,61 @@ class ArticleIndex:
         return self._span(result.dest_start, result.dest_end - 1), float(result.score)
 
 
-_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)]*\s")
+# A full stop, then closing quotes, then space and a capital (or an opening quote): a sentence end,
+# unless the word before it is an abbreviation or an initial ("Feb. 24", "U.S. Army", "Mr. Li").
+_SENTENCE_END = re.compile(r"(\w*)[.!?][\"'\u201d\u2019)]*\s+(?=[A-Z\"\u201c])")
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "prof",
+        "rev",
+        "no",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    ]
+)
 _ACROSS_SENTENCES = 100_000  # any anchor in the same sentence beats every anchor outside it
+
+
+def crosses_sentence_end(text: str, start: int, end: int) -> bool:
+    """Whether a sentence ends between `start` and `end` in `text` (abbreviations are not ends)."""
+    for match in _SENTENCE_END.finditer(text, start, end):
+        word = match.group(1).lower()
+        initial = len(word) == 1 and text[match.start() - 1 : match.start()] in ("", " ", ".")
+        dotted = text[max(0, match.start() - 2) : match.start()].endswith(".")  # "U.S."
+        if not (initial or dotted or word in _ABBREVIATIONS):
+            return True
+    return False
 
 
 def nearest_to(spans: list[Span], anchor_offsets: list[int], text: str | None = None) -> Span:
@@ -159,7 +212,7 @@ def nearest_to(spans: list[Span], anchor_offsets: list[int], text: str | None = 
     anchors = sorted(anchor_offsets)
 
     def gap(start: int, end: int) -> int:
-        if text is not None and _SENTENCE_END.search(text, start, end):
+        if text is not None and crosses_sentence_end(text, start, end):
             return end - start + _ACROSS_SENTENCES
         return end - start
 
