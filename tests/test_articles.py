@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from extractor.articles import check_text, parse_published, read_article
+from extractor.articles import (
+    check_text,
+    parse_article,
+    parse_published,
+    read_article,
+    read_at_most,
+)
 from extractor.errors import ConfigurationError, InputError
 from extractor.extractor import Extractor
 from extractor.inference import ModelClient
@@ -276,8 +282,8 @@ def test_read_article_never_reads_past_the_limit() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b" date 2025-13-45 Body.", "date line 'date 2025-13-45' is not a valid date"),
-        (b"date 2025-08-27T10:00 Body.", "is not a valid date"),
+        (b" date 2025-13-45 Body.", r"date line 'date 2025-13-45' is not a date \(YYYY-MM-DD\)"),
+        (b"date 2025-08-27T10:00 Body.", "'date 2025-08-27T10:00' is not a date"),
         (b"\xff\xfeh\x00i\x00", "UTF-16"),
     ],
 )
@@ -300,3 +306,24 @@ def test_text_starting_with_the_word_date_is_not_a_date_line(tmp_path: Path) -> 
 def test_published_of_the_wrong_type_is_an_input_error() -> None:
     with pytest.raises(InputError, match="20250827"):
         parse_published(20250827)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("content", "published", "start"),
+    [
+        ("date 2025-08-27, Kyiv - Peskov said", dt.date(2025, 8, 27), "Kyiv"),
+        ("Date: 2025-08-27. Peskov said", dt.date(2025, 8, 27), "Peskov"),
+        ("Date 3 of the trial began.", None, "Date 3"),
+    ],
+)
+def test_date_line_separators_and_prose_openings(
+    content: str, published: dt.date | None, start: str
+) -> None:
+    article = parse_article(content.encode(), max_chars=1_000)
+    assert article.published == published and article.text.startswith(start)
+
+
+def test_read_at_most_reads_in_pieces() -> None:
+    import io
+
+    assert read_at_most(io.BytesIO(b"x" * 3_000_000), 2_500_001) == b"x" * 2_500_001

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from extractor import Extractor, RateLimitError
+from extractor import Extractor, ModelNotFoundError, RateLimitError
 
 from handwritten import replies
 from scripted_server import Reply, ScriptedServer, completion, error_body
@@ -37,3 +37,13 @@ def test_callers_own_clients_are_used_without_their_retries(
         extractor.extract(TEXT)
     assert caught.value.attempts == 2 and len(server.requests) == 4
     assert len(no_sleep) == 1
+
+
+def test_errors_name_the_server_the_failing_request_went_to(server: ScriptedServer) -> None:
+    """A caller's sync client points elsewhere; the async request's error names its own server."""
+    elsewhere = openai.OpenAI(base_url="http://127.0.0.1:9/v1", api_key="k")
+    extractor = Extractor("m", base_url=server.base_url, api_key="k", client=elsewhere)
+    server.replies.append(Reply(error_body("no such model"), status=404))
+    with pytest.raises(ModelNotFoundError) as caught:
+        asyncio.run(extractor.aextract(TEXT))
+    assert server.base_url in str(caught.value) and "127.0.0.1:9/" not in str(caught.value)

@@ -61,3 +61,10 @@ def test_base_url_must_be_http_with_a_host(url: str) -> None:
 def test_empty_base_url_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", "")
     assert Settings().base_url is None
+
+
+def test_an_argument_replaces_a_bad_environment_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "localhost:8080")
+    assert load_settings(base_url="http://127.0.0.1:8765/v1").base_url == "http://127.0.0.1:8765/v1"
+    with pytest.raises(ConfigurationError, match="localhost:8080"):
+        load_settings()

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from extractor.dates import parse_date_line
 from extractor.errors import InputError
@@ -20,8 +21,10 @@ __all__ = [
 ]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# A first line that reads as a date line ('date 2025-13-45'), whether or not the date is valid.
-_DATE_LINE = re.compile(r"\s*date\b:?[ \t]*\d\S*", re.IGNORECASE)
+# An ISO date line whose date is invalid ('date 2025-13-45') or comes with a time ('...T10:00').
+_BAD_DATE_LINE = re.compile(
+    r"\s*date\s*:?\s*(\d{4}-\d{2}-\d{2})(?:[T ]?\d{1,2}:\d{2}\S*)?", re.IGNORECASE
+)
 _CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
 
 
@@ -80,7 +83,7 @@ def read_article(path: str | Path, *, max_chars: int) -> Article:
     path = Path(path)
     try:
         with path.open("rb") as file:
-            data = file.read(byte_limit(max_chars) + 1)  # /dev/zero cannot fill memory
+            data = read_at_most(file, byte_limit(max_chars) + 1)  # /dev/zero cannot fill memory
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -88,6 +91,19 @@ def read_article(path: str | Path, *, max_chars: int) -> Article:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     return parse_article(data, max_chars=max_chars, source=str(path))
+
+
+def read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes of `stream`, read in pieces, so a large limit reserves no memory."""
+    pieces: list[bytes] = []
+    size = 0
+    while size < limit:
+        piece = stream.read(min(1 << 20, limit - size))
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
 
 
 def byte_limit(max_chars: int) -> int:
@@ -115,9 +131,12 @@ def parse_article(data: bytes, *, max_chars: int, source: str = "<bytes>") -> Ar
             f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8"
         ) from None
     published, body = parse_date_line(text)
-    line = _DATE_LINE.match(text)
-    if line and (published is None or len(text) - len(body) < line.end()):
-        # Looks like a date line, but its date is invalid or only partly read ('...T10:00').
-        raise InputError(f"{path}: the date line '{line.group(0).strip()}' is not a valid date")
+    if published is not None:  # 'date 2025-08-27, Kyiv -' : the separator is not article text
+        body = body.lstrip(",.;:-\u2013\u2014 \t\r\n")
+    line = _BAD_DATE_LINE.match(text)
+    if line and (published is None or line.end() > line.end(1)):
+        raise InputError(
+            f"{path}: the date line '{line.group(0).strip()}' is not a date (YYYY-MM-DD)"
+        )
     check_text(body, max_chars=max_chars, source=str(path))
     return Article(text=body, published=published, source=str(path))

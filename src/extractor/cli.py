@@ -16,7 +16,14 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from extractor.articles import byte_limit, parse_article, parse_published, read_article
+from extractor.articles import (
+    Article,
+    byte_limit,
+    parse_article,
+    parse_published,
+    read_article,
+    read_at_most,
+)
 from extractor.errors import APIError, ConfigurationError, ExtractorError, InputError
 from extractor.extractor import Extractor
 from extractor.models import ArticleExtraction
@@ -46,6 +53,14 @@ def fail(error: ExtractorError) -> NoReturn:
         code = EXIT_INPUT
     stderr.print(f"error: {error}", markup=False)
     raise typer.Exit(code)
+
+
+def read_stdin(max_chars: int) -> Article:
+    """The article from standard input, read no further than the limit allows."""
+    if sys.stdin is None:
+        raise InputError("<stdin>: there is no standard input to read")
+    data = read_at_most(sys.stdin.buffer, byte_limit(max_chars) + 1)
+    return parse_article(data, max_chars=max_chars, source="<stdin>")
 
 
 def setup_logging(verbose: int) -> None:
@@ -108,11 +123,7 @@ def extract(
             max_tokens=max_tokens,
         )
         loaded = (
-            parse_article(
-                sys.stdin.buffer.read(byte_limit(settings.max_chars) + 1),
-                max_chars=settings.max_chars,
-                source="<stdin>",
-            )
+            read_stdin(settings.max_chars)
             if str(article) == "-"
             else read_article(article, max_chars=settings.max_chars)
         )

@@ -133,8 +133,8 @@ class ModelClient:
                     try:
                         response = client.chat.completions.create(*args, **kwargs)
                     except ValueError as exc:  # a 200 whose JSON body does not parse
-                        raise self._not_json(exc, record) from exc
-            return self._checked(response, record)
+                        raise self._not_json(exc, record, client) from exc
+            return self._checked(response, record, client)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
         patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
@@ -145,7 +145,7 @@ class ModelClient:
             )
         except Exception as exc:
             raise translate(
-                exc, self.settings, self._where(), record.retries.attempts, record.usage
+                exc, self.settings, self._where(client), record.retries.attempts, record.usage
             ) from exc
         return result, record
 
@@ -166,8 +166,8 @@ class ModelClient:
                     try:
                         response = await client.chat.completions.create(*args, **kwargs)
                     except ValueError as exc:  # a 200 whose JSON body does not parse
-                        raise self._not_json(exc, record) from exc
-            return self._checked(response, record)
+                        raise self._not_json(exc, record, client) from exc
+            return self._checked(response, record, client)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
         patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
@@ -180,31 +180,34 @@ class ModelClient:
             )
         except Exception as exc:
             raise translate(
-                exc, self.settings, self._where(), record.retries.attempts, record.usage
+                exc, self.settings, self._where(client), record.retries.attempts, record.usage
             ) from exc
         return result, record
 
-    def _where(self) -> str:
-        """The server's address for messages: the client's own, without any credentials."""
-        client = self._sync or self._async
-        url = str(client.base_url) if client else self.settings.base_url or "api.openai.com"
-        return without_credentials(url)
+    @staticmethod
+    def _where(client: openai.OpenAI | openai.AsyncOpenAI) -> str:
+        """The address of the server a client talks to, for messages: without credentials."""
+        return without_credentials(str(client.base_url))
 
-    def _not_json(self, exc: ValueError, record: CallRecord) -> errors.BadResponseError:
+    def _not_json(
+        self, exc: ValueError, record: CallRecord, client: openai.OpenAI | openai.AsyncOpenAI
+    ) -> errors.BadResponseError:
         return errors.BadResponseError(
-            f"the server at {self._where()} answered HTTP 200 with a body that is not JSON "
+            f"the server at {self._where(client)} answered HTTP 200 with a body that is not JSON "
             f"({exc}); is base_url an OpenAI-compatible /v1 endpoint?",
             status=200,
             attempts=record.retries.attempts,
             usage=record.usage,
         )
 
-    def _checked(self, response: Any, record: CallRecord) -> Any:
+    def _checked(
+        self, response: Any, record: CallRecord, client: openai.OpenAI | openai.AsyncOpenAI
+    ) -> Any:
         """The response if it is a usable chat completion; else ours to raise, usage counted."""
         if not isinstance(response, ChatCompletion):
             preview = str(response)[:80].replace("\n", " ")
             raise errors.BadResponseError(
-                f"the server at {self._where()} answered with something that is not a chat "
+                f"the server at {self._where(client)} answered with something that is not a chat "
                 f"completion ({type(response).__name__}: '{preview}'); is base_url an "
                 "OpenAI-compatible /v1 endpoint?",
                 status=200,
@@ -214,7 +217,7 @@ class ModelClient:
         if not response.choices:
             record.on_response(response)
             raise errors.BadResponseError(
-                f"the server at {self._where()} returned a completion with no choices",
+                f"the server at {self._where(client)} returned a completion with no choices",
                 status=200,
                 attempts=record.retries.attempts,
                 usage=record.usage,

@@ -59,12 +59,17 @@ class Settings(BaseSettings):
         default=4, ge=0, description="Retries after 429, 5xx, timeouts and dropped connections."
     )
     backoff_initial: float = Field(default=1.0, ge=0, description="First backoff, seconds.")
-    backoff_max: float = Field(default=30.0, ge=0, description="Longest backoff, seconds.")
+    backoff_max: float = Field(
+        default=30.0, ge=0, description="Cap on the exponential backoff (jitter comes on top)."
+    )
     retry_after_max: float = Field(
         default=60.0, ge=0, description="Longest Retry-After the library will honour, seconds."
     )
     max_chars: int = Field(
-        default=200_000, gt=0, description="Longest article accepted, in characters."
+        default=200_000,
+        gt=0,
+        le=50_000_000,
+        description="Longest article accepted, in characters.",
     )
 
     @model_validator(mode="after")
@@ -98,12 +103,12 @@ def load_settings(base: Settings | None = None, **overrides: Any) -> Settings:
     unknown = sorted(set(overrides) - set(Settings.model_fields))
     if unknown:
         raise ConfigurationError(f"unknown option(s): {', '.join(unknown)}")
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        merged = (base or Settings()).model_dump()
-        merged.update({k: v for k, v in overrides.items() if v is not None})
-        return Settings(**merged)
+        # One step, so an argument replaces a bad environment value instead of tripping on it.
+        return Settings(**{**base.model_dump(), **given}) if base else Settings(**given)
     except ValidationError as exc:
         problems = "; ".join(validation_messages(exc))
         raise ConfigurationError(
-            f"invalid settings (arguments or EXTRACTOR_* variables): {problems}"
+            f"invalid settings (arguments, EXTRACTOR_* or OPENAI_* variables): {problems}"
         ) from None
