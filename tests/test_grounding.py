@@ -25,7 +25,7 @@ from extractor.models import (
     Quote,
     QuoteKind,
 )
-from extractor.spans import Alignment, Verbatim
+from extractor.spans import Alignment, LibrarySpan, Verbatim
 
 ARTICLE = (
     "Kremlin spokesman Dmitry Peskov said Moscow held a \u201cnegative attitude\u201d toward "
@@ -313,3 +313,38 @@ def test_abbreviations_do_not_end_sentences_when_placing_repeated_quotes() -> No
     assert trump is not None and putin is not None
     assert trump.start == article.index("we want peace")
     assert putin.start == article.rindex("we want peace")
+
+
+class Nested(BaseModel):
+    """Verbatim strings inside other containers."""
+
+    by_key: dict[str, Verbatim] = {}
+    grid: list[list[Verbatim]] = []
+    tags: frozenset[Verbatim] = frozenset()
+
+
+def test_verbatim_strings_in_any_container_are_grounded() -> None:
+    index = ArticleIndex(ARTICLE)
+    real = ARTICLE[10:40]
+    nested = Nested(
+        by_key={"a": "made up"}, grid=[[real, "also made up"]], tags=frozenset({"x y z"})
+    )
+    report = ground(nested, index)
+    assert sorted(format_path(issue.path) for issue in report.issues) == [
+        "by_key.a",
+        "grid[0][1]",
+        "tags[0]",
+    ]
+    assert report.spans["grid[0][0]"].text == real
+    # No partial can be made by dropping from a dict value or a set: say so rather than guess.
+    assert without_ungrounded(nested, report.issues) is None
+
+
+def test_span_of_a_list_verbatim_field_is_its_first_string() -> None:
+    class Said(BaseModel):
+        lines: list[Verbatim]
+        span: LibrarySpan = None
+
+    said = Said(lines=[ARTICLE[10:40], ARTICLE[50:70]])
+    ground(said, ArticleIndex(ARTICLE))
+    assert said.span is not None and said.span.text == ARTICLE[10:40]

@@ -68,3 +68,9 @@ def test_an_argument_replaces_a_bad_environment_value(monkeypatch: pytest.Monkey
     assert load_settings(base_url="http://127.0.0.1:8765/v1").base_url == "http://127.0.0.1:8765/v1"
     with pytest.raises(ConfigurationError, match="localhost:8080"):
         load_settings()
+
+
+def test_repr_hides_credentials_in_the_base_url() -> None:
+    settings = Settings(base_url="http://alice:s3cret@127.0.0.1:8765/v1", api_key="sk-abc")
+    assert "s3cret" not in repr(settings) and "sk-abc" not in repr(settings)
+    assert "127.0.0.1:8765" in repr(settings)

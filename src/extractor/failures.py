@@ -7,7 +7,6 @@ tokens spent (``usage``) and, for API errors, the tries of the request that fail
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from instructor.v2.core.errors import IncompleteOutputException, InstructorRetryException
@@ -16,9 +15,9 @@ from pydantic import ValidationError
 from extractor import errors
 from extractor.models import Usage
 from extractor.retry import TRANSIENT_STATUS
-from extractor.settings import Settings
+from extractor.settings import Settings, without_credentials
 
-__all__ = ["api_error", "error_lines", "reply_text", "translate", "without_credentials"]
+__all__ = ["api_error", "error_lines", "reply_text", "translate"]
 
 
 def reply_text(response: Any) -> str | None:
@@ -85,14 +84,6 @@ def error_lines(exc: BaseException) -> list[str]:
     if isinstance(exc, ValidationError):
         return errors.validation_messages(exc)
     return [f"{type(exc).__name__}: {exc}"]
-
-
-def without_credentials(url: str) -> str:
-    """`url` with any ``user:password@`` removed, fit for messages and logs."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def api_error(

@@ -105,6 +105,21 @@ def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, BaseModel]]:
             yield from _walk(item, (*path, str(key)))
 
 
+def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
+    """Every string in a verbatim field's value, through lists, tuples, sets and dicts."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _strings(item, (*path, i))
+    elif isinstance(value, (set, frozenset)):
+        for i, item in enumerate(sorted(value, key=str)):
+            yield from _strings(item, (*path, i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, str(key)))
+
+
 def _anchor_offsets(
     record: BaseModel, index: ArticleIndex, cache: dict[str, list[int]]
 ) -> list[int]:
@@ -129,11 +144,8 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
         model = type(record)
         span_fields = library_fields(model)
         for position, name in enumerate(verbatim_fields(model)):
-            value = getattr(record, name)
-            values = [((*path, name), value)] if isinstance(value, str) else []
-            if isinstance(value, (list, tuple)):
-                values = [((*path, name, i), v) for i, v in enumerate(value) if isinstance(v, str)]
-            for value_path, text in values:
+            first = True
+            for value_path, text in _strings(getattr(record, name), (*path, name)):
                 found = index.find(text)
                 if not found:
                     near = index.closest(text)
@@ -150,8 +162,9 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
                 )
                 used.add((chosen.start, chosen.end))
                 report.spans[format_path(value_path)] = chosen
-                if position == 0 and value_path[-1] == name and "span" in span_fields:
+                if position == 0 and first and "span" in span_fields:
                     object.__setattr__(record, "span", chosen)
+                first = False
     for issue in report.issues:
         logger.debug("ungrounded %s", issue.describe())
     return report
@@ -166,18 +179,29 @@ def without_ungrounded(obj: BaseModel, issues: list[GroundingIssue]) -> BaseMode
             return None
         drop.setdefault(issue.path[:list_at], set()).add(int(issue.path[list_at]))
     copy = obj.model_copy(deep=True)
+    try:
+        _drop_items(copy, drop)
+    except (AttributeError, IndexError, KeyError, TypeError):  # a set, or a path we cannot edit
+        return None
+    return copy
+
+
+def _drop_items(copy: BaseModel, drop: dict[Path, set[int]]) -> None:
+    """Remove the listed items from the lists at the given paths, in place."""
     # Deepest lists first, so removing an item never shifts a path still to be handled.
     for list_path in sorted(drop, key=len, reverse=True):
         holder: Any = copy
         for part in list_path[:-1]:
             holder = _child(holder, part)
         last = list_path[-1]
-        kept = [item for i, item in enumerate(_child(holder, last)) if i not in drop[list_path]]
+        items = _child(holder, last)
+        if not isinstance(items, (list, tuple)):
+            raise TypeError(f"cannot drop items from a {type(items).__name__}")
+        kept = type(items)(item for i, item in enumerate(items) if i not in drop[list_path])
         if isinstance(holder, BaseModel):
             object.__setattr__(holder, str(last), kept)
         else:
             holder[last] = kept
-    return copy
 
 
 def _child(holder: Any, part: str | int) -> Any:

@@ -22,10 +22,10 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from extractor import errors
-from extractor.failures import translate, without_credentials
+from extractor.failures import translate
 from extractor.models import Usage
 from extractor.retry import RetryLog, transient_retrying
-from extractor.settings import Mode, Settings
+from extractor.settings import Mode, Settings, without_credentials
 
 __all__ = ["CallRecord", "ModelClient"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     AliasChoices,
@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor.errors import ConfigurationError, validation_messages
 
-__all__ = ["Mode", "Settings", "load_settings"]
+__all__ = ["Mode", "Settings", "load_settings", "without_credentials"]
 
 
 class Mode(str, Enum):
@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         description="Longest article accepted, in characters.",
     )
 
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, without_credentials(value) if name == "base_url" and value else value
+
     @model_validator(mode="after")
     def _backoff_in_order(self) -> Settings:
         if self.backoff_max < self.backoff_initial:
@@ -96,6 +100,14 @@ class Settings(BaseSettings):
                 )
             return value.strip()
         return value
+
+
+def without_credentials(url: str) -> str:
+    """`url` with any ``user:password@`` removed, fit for messages and logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def load_settings(base: Settings | None = None, **overrides: Any) -> Settings:
