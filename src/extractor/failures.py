@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from extractor import errors
 from extractor.models import Usage
 from extractor.retry import TRANSIENT_STATUS
-from extractor.settings import Settings, without_credentials
+from extractor.settings import Settings
 
 __all__ = ["api_error", "error_lines", "reply_text", "translate"]
 
