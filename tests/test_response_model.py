@@ -304,3 +304,11 @@ def test_malformed_span_sent_by_the_model_is_ignored() -> None:
     )
     assert instance.quotes[0].span is not None
     assert instance.quotes[0].span.start == TEXT.index("We will not accept")
+
+
+def test_nullable_fields_are_type_lists_and_enums_carry_no_docstring() -> None:
+    schema = response_model_for(ArticleExtraction).model_json_schema()
+    quote = schema["$defs"]["Quote"]["properties"]
+    assert quote["verb"]["type"] == ["string", "null"] and "anyOf" not in quote["verb"]
+    assert "description" not in schema["$defs"]["QuoteKind"]
+    assert schema["$defs"]["QuoteKind"]["enum"] == ["direct", "partial", "reported"]

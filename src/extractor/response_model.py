@@ -49,7 +49,7 @@ def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
             return [trim(item) for item in node]
         if not isinstance(node, dict):
             return node
-        out = {key: trim(value) for key, value in node.items()}
+        out = _nullable_as_type_list({key: trim(value) for key, value in node.items()})
         properties = out.get("properties")
         if isinstance(properties, dict):
             kept = {
@@ -78,14 +78,31 @@ def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 if name not in used and f"#/$defs/{name}'" in text:
                     used.add(name)
                     pending.append(definitions[name])
+        # Enum docstrings add nothing for the model: the values and the field's description do.
         lean["$defs"] = {
-            k: {key: value for key, value in v.items() if key != "title"}
+            k: {
+                key: value
+                for key, value in v.items()
+                if key != "title" and not (key == "description" and "enum" in v)
+            }
             for k, v in definitions.items()
             if k in used
         }
         if not lean["$defs"]:
             del lean["$defs"]
     return cast(dict[str, Any], lean)
+
+
+def _nullable_as_type_list(node: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf: [{type: X, ...}, {type: null}]`` as ``type: [X, "null"]``: the same, shorter."""
+    branches = node.get("anyOf")
+    if not isinstance(branches, list) or len(branches) != 2 or {"type": "null"} not in branches:
+        return node
+    (other,) = [b for b in branches if b != {"type": "null"}]
+    if not isinstance(other, dict) or not isinstance(other.get("type"), str) or "$ref" in other:
+        return node
+    merged = {k: v for k, v in node.items() if k != "anyOf"}
+    return {**other, **merged, "type": [other["type"], "null"]}
 
 
 @cache
