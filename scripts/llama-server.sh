@@ -28,12 +28,4 @@ fi
 "$BIN" --model "$MODEL" --alias smollm2-135m --host 127.0.0.1 --port "$PORT" --jinja -c 8192 \
   >"$CACHE/llama-server.log" 2>&1 &
 echo $! >"$CACHE/llama-server.pid"
-for _ in $(seq 1 60); do
-  if curl -sf "http://127.0.0.1:$PORT/v1/models" >/dev/null; then
-    echo "http://127.0.0.1:$PORT/v1"
-    exit 0
-  fi
-  sleep 1
-done
-echo "llama-server did not answer on port $PORT; see $CACHE/llama-server.log" >&2
-exit 1
+exec "$(dirname "$0")/wait-for-server.sh" "$PORT" "$CACHE/llama-server.log"
