@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from extractor.spans import Alignment, Span
 
-__all__ = ["ArticleIndex", "nearest_to", "normalize"]
+__all__ = ["ArticleIndex", "crosses_sentence_end", "nearest_to", "normalize", "sentence_ends"]
 
 _REPLACEMENTS: dict[str, str] = {
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
@@ -87,6 +87,11 @@ class ArticleIndex:
     def __init__(self, article: str) -> None:
         self._article = article
         self._norm, self._starts, self._ends = _normalize(article)
+
+    @functools.cached_property
+    def sentence_ends(self) -> list[int]:
+        """Where the article's sentences end, for placing repeated passages."""
+        return sentence_ends(self._article)
 
     @property
     def article(self) -> str:
@@ -187,23 +192,34 @@ _ABBREVIATIONS = frozenset(
 _ACROSS_SENTENCES = 100_000  # any anchor in the same sentence beats every anchor outside it
 
 
-def crosses_sentence_end(text: str, start: int, end: int) -> bool:
-    """Whether a sentence ends between `start` and `end` in `text` (abbreviations are not ends)."""
-    for match in _SENTENCE_END.finditer(text, start, end):
+def sentence_ends(text: str) -> list[int]:
+    """Offsets of the punctuation that ends each sentence of `text` (not abbreviations)."""
+    ends = []
+    for match in _SENTENCE_END.finditer(text):
         word = match.group(1).lower()
         initial = len(word) == 1 and text[match.start() - 1 : match.start()] in ("", " ", ".")
         dotted = text[max(0, match.start() - 2) : match.start()].endswith(".")  # "U.S."
         if not (initial or dotted or word in _ABBREVIATIONS):
-            return True
-    return False
+            ends.append(match.end(1))
+    return ends
 
 
-def nearest_to(spans: list[Span], anchor_offsets: list[int], text: str | None = None) -> Span:
+def crosses_sentence_end(text: str, start: int, end: int) -> bool:
+    """Whether a sentence ends between `start` and `end` in `text` (abbreviations are not ends)."""
+    return _crosses(sentence_ends(text), start, end)
+
+
+def _crosses(ends: list[int], start: int, end: int) -> bool:
+    i = bisect.bisect_left(ends, start)
+    return i < len(ends) and ends[i] < end
+
+
+def nearest_to(spans: list[Span], anchor_offsets: list[int], ends: list[int] | None = None) -> Span:
     """Pick the span closest to any anchor offset (e.g. a speaker's name); the first if none.
 
-    Given the article `text`, an anchor in the same sentence as a span counts as nearer than
-    any anchor beyond a sentence end ("Trump said "x". Later, Putin said "x"": Putin's "x" is
-    the second one, though his name stands closer to the end of the first).
+    Given the article's `sentence_ends`, an anchor in the same sentence as a span counts as
+    nearer than any anchor beyond a sentence end ("Trump said "x". Later, Putin said "x"":
+    Putin's "x" is the second one, though his name stands closer to the end of the first).
     """
     if not spans:
         raise ValueError("nearest_to needs at least one span")
@@ -212,7 +228,7 @@ def nearest_to(spans: list[Span], anchor_offsets: list[int], text: str | None = 
     anchors = sorted(anchor_offsets)
 
     def gap(start: int, end: int) -> int:
-        if text is not None and crosses_sentence_end(text, start, end):
+        if ends is not None and _crosses(ends, start, end):
             return end - start + _ACROSS_SENTENCES
         return end - start
 

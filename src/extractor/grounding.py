@@ -156,7 +156,7 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
                 used = taken.setdefault((model, name), set())
                 free = [s for s in found if (s.start, s.end) not in used] or found
                 chosen = (
-                    nearest_to(free, _anchor_offsets(record, index, named_at), index.article)
+                    nearest_to(free, _anchor_offsets(record, index, named_at), index.sentence_ends)
                     if len(free) > 1
                     else free[0]
                 )
