@@ -1,4 +1,7 @@
-"""The model client: callers' own OpenAI clients, usage per completion, raw replies."""
+"""The model client: callers' own OpenAI clients, and which server an error names.
+
+Replies are HAND-WRITTEN, served by the scripted server on 127.0.0.1 (tests/scripted_server.py).
+"""
 
 from __future__ import annotations
 

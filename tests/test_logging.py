@@ -1,4 +1,7 @@
-"""The library configures no logging and prints nothing of its own accord."""
+"""The library configures no logging and prints nothing of its own accord.
+
+The replies that make the extraction fail are HAND-WRITTEN, served by tests/scripted_server.py.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""API keys never appear in logs, errors, results or cassettes."""
+"""API keys never appear in logs, errors, results or cassettes.
+
+Replies are HAND-WRITTEN, served by the scripted server on 127.0.0.1 (tests/scripted_server.py).
+"""
 
 from __future__ import annotations
 
