@@ -114,6 +114,8 @@ def extract(
 ) -> None:
     """Extract events, quotes and commitments from ARTICLE, each with its exact span."""
     setup_logging(verbose)
+    # Piped tables get room to be read; a terminal keeps its own width.
+    out = stdout if stdout.is_terminal else Console(soft_wrap=True, width=120)
     try:
         settings = load_settings(
             model=model,
@@ -135,10 +137,10 @@ def extract(
         if isinstance(partial, ArticleExtraction) and (
             partial.quotes or partial.commitments or partial.events
         ):
-            render(partial, output, stdout)
+            render(partial, output, out)
             stderr.print("note: printed only the records an earlier reply grounded", markup=False)
         fail(error)
-    render(result, output, stdout)
+    render(result, output, out)
 
 
 @app.command()
