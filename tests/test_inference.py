@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
@@ -50,3 +51,33 @@ def test_errors_name_the_server_the_failing_request_went_to(server: ScriptedServ
     with pytest.raises(ModelNotFoundError) as caught:
         asyncio.run(extractor.aextract(TEXT))
     assert server.base_url in str(caught.value) and "127.0.0.1:9/" not in str(caught.value)
+
+
+def test_concurrent_async_calls_keep_their_own_usage_and_spans(server: ScriptedServer) -> None:
+    """Per-call state (usage, grounding) lives in the call, not in the Extractor."""
+    # Either reply may reach either call: both articles hold both quotes, at different offsets.
+    first = 'Peskov held a "negative attitude"; NATO was "one of the root causes".'
+    second = 'It was "one of the root causes", said Peskov, with a "negative attitude".'
+    server.replies.extend(
+        [
+            Reply(
+                completion({"quotes": [replies.QUOTES[0]]}, prompt_tokens=10, completion_tokens=1)
+            ),
+            Reply(
+                completion({"quotes": [replies.QUOTES[1]]}, prompt_tokens=20, completion_tokens=2)
+            ),
+        ]
+    )
+    extractor = Extractor("m", base_url=server.base_url, api_key="k")
+
+    async def both() -> list[Any]:
+        return list(await asyncio.gather(extractor.aextract(first), extractor.aextract(second)))
+
+    results = asyncio.run(both())
+    totals = sorted(r.usage.total_tokens for r in results)
+    assert totals == [11, 22]
+    for text, result in zip((first, second), results, strict=True):
+        # Each call grounds against its own article, whichever reply it got.
+        for quote in result.quotes:
+            assert quote.span is not None
+            assert text[quote.span.start : quote.span.end] == quote.text
