@@ -222,6 +222,18 @@ def test_refusal_is_not_retried(server: ScriptedServer, run: Run, no_sleep: list
     assert caught.value.usage is not None and caught.value.usage.total_tokens == 87
 
 
+def test_content_filter_is_a_refusal(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    body = completion(GOOD, prompt_tokens=60, completion_tokens=0, finish_reason="content_filter")
+    body["choices"][0]["message"] = {"role": "assistant", "content": None}
+    server.replies.append(Reply(body))
+    with pytest.raises(ModelRefusalError, match="content filter") as caught:
+        run(make(server.base_url))
+    assert len(server.requests) == 1 and no_sleep == []
+    assert caught.value.usage is not None and caught.value.usage.prompt_tokens == 60
+
+
 def test_truncated_at_max_tokens(server: ScriptedServer, run: Run, no_sleep: list[float]) -> None:
     server.replies.append(
         Reply(

@@ -231,4 +231,10 @@ class ModelClient:
                 f"{self.settings.model} refused to answer: {message.refusal[:300]}",
                 usage=record.usage,
             )
+        if response.choices[0].finish_reason == "content_filter":  # Azure, OpenAI moderation
+            record.on_response(response)
+            raise errors.ModelRefusalError(
+                f"the server's content filter stopped the reply of {self.settings.model}",
+                usage=record.usage,
+            )
         return response
