@@ -26,6 +26,7 @@ from extractor import (
     ModelNotFoundError,
     ModelRefusalError,
     RateLimitError,
+    RequestRejectedError,
     ServerError,
 )
 
@@ -312,6 +313,21 @@ def test_wrong_api_key(server: ScriptedServer, run: Run, no_sleep: list[float]) 
     assert len(server.requests) == 1 and no_sleep == []
     assert caught.value.status == 401 and "\n" not in str(caught.value)
     assert KEY not in str(caught.value)
+
+
+def test_context_overflow_says_to_split(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    body = error_body(
+        "This model's maximum context length is 8192 tokens. However, your messages resulted "
+        "in 9000 tokens.",
+        "invalid_request_error",
+    )
+    body["error"]["code"] = "context_length_exceeded"
+    server.replies.append(Reply(body, status=400))
+    with pytest.raises(RequestRejectedError, match="too long for this model's context"):
+        run(make(server.base_url))
+    assert len(server.requests) == 1 and no_sleep == []
 
 
 def test_unknown_model(server: ScriptedServer, run: Run, no_sleep: list[float]) -> None:

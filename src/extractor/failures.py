@@ -127,7 +127,17 @@ def api_error(
         message = (
             f"the server at {where} refused the request (HTTP {status}, mode {mode}): {detail}"
         )
+        if _is_context_overflow(exc, detail):
+            message += "; the article is too long for this model's context: split it"
     return kind(message, status=status, attempts=attempts, usage=usage)
+
+
+def _is_context_overflow(exc: openai.APIError, detail: str) -> bool:
+    """Whether the server refused because the prompt does not fit the model's context."""
+    lowered = detail.lower()
+    return exc.code == "context_length_exceeded" or (
+        "context" in lowered and ("exceed" in lowered or "maximum" in lowered)
+    )
 
 
 def _server_message(exc: openai.APIError) -> str:
