@@ -27,6 +27,7 @@ from extractor import (
     ExtractionError,
     Extractor,
     IncompleteOutputError,
+    RequestRejectedError,
     ServerError,
 )
 
@@ -132,3 +133,17 @@ def test_live_local_server(live_server: str, article: Article) -> None:
         {"model": LOCAL_MODEL, "base_url": live_server, "max_tokens": 1024, "max_reasks": 1},
         article,
     )
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("server", ["llama-cpp-python", "llama-server"])
+def test_article_longer_than_the_context_is_a_clear_rejection(
+    local: dict[str, Any], llama_server: dict[str, Any], article: Article, server: str
+) -> None:
+    """Both real servers refuse a prompt over their 8,192-token context, each in its own words."""
+    options = local if server == "llama-cpp-python" else llama_server
+    too_long = "\n\n".join([article.text] * 25)  # about 10,800 tokens
+    with pytest.raises(RequestRejectedError) as caught:
+        Extractor(**{**options, "max_tokens": 50, "max_transient_retries": 0}).extract(too_long)
+    assert caught.value.status == 400 and caught.value.attempts == 1
+    assert "too long for this model's context: split it" in str(caught.value)
