@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +325,4 @@ def test_date_line_separators_and_prose_openings(
 
 
 def test_read_at_most_reads_in_pieces() -> None:
-    import io
-
     assert read_at_most(io.BytesIO(b"x" * 3_000_000), 2_500_001) == b"x" * 2_500_001

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from extractor import read_article
+from extractor import Actor, ArticleExtraction, Quote, QuoteKind, read_article
 from extractor.cli import app
+from extractor.render import OutputFormat, render
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,11 +140,6 @@ def test_usage_errors_exit_2_without_traceback(args: list[str]) -> None:
 
 
 def test_table_prints_article_text_with_brackets_as_written() -> None:
-    from rich.console import Console
-
-    from extractor import Actor, ArticleExtraction, Quote, QuoteKind
-    from extractor.render import OutputFormat, render
-
     quote = Quote(text="[the plan] is dead, we [/] go", speaker=Actor(name="A"), kind="direct")
     console = Console(record=True, width=200)
     render(ArticleExtraction(quotes=[quote]), OutputFormat.TABLE, console)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pydantic import BaseModel
 
 from extractor.alignment import ArticleIndex
@@ -281,38 +282,41 @@ def test_partial_through_a_dict_drops_only_the_bad_items() -> None:
     assert partial.by_speaker == {"x": [good]}
 
 
-def test_repeated_quote_goes_to_the_speaker_named_in_its_sentence() -> None:
-    """Putin's name stands closer to the end of Trump's quote than to the start of his own."""
-    article = 'Trump said "we will win". Later, Putin said "we will win". Then silence.'
+@pytest.mark.parametrize(
+    ("article", "quote", "first_speaker", "second_speaker"),
+    [
+        # Putin's name stands closer to the end of Trump's quote than to the start of his own.
+        (
+            'Trump said "we will win". Later, Putin said "we will win". Then silence.',
+            "we will win",
+            "Donald Trump",
+            "Vladimir Putin",
+        ),
+        # "Feb." is an abbreviation, not a sentence end between Trump and his quote.
+        (
+            'Trump said on Feb. 24 that "we want peace". Then Putin, staring at Trump for a long '
+            'moment, said "we want peace".',
+            "we want peace",
+            "Donald Trump",
+            "Putin",
+        ),
+    ],
+)
+def test_repeated_quote_goes_to_the_speaker_named_in_its_sentence(
+    article: str, quote: str, first_speaker: str, second_speaker: str
+) -> None:
+    # Listed in reverse order of appearance: placement must not follow list order.
     extraction = ArticleExtraction(
         quotes=[
-            Quote(text="we will win", speaker=Actor(name="Vladimir Putin"), kind=QuoteKind.DIRECT),
-            Quote(text="we will win", speaker=Actor(name="Donald Trump"), kind=QuoteKind.DIRECT),
+            Quote(text=quote, speaker=Actor(name=second_speaker), kind=QuoteKind.DIRECT),
+            Quote(text=quote, speaker=Actor(name=first_speaker), kind=QuoteKind.DIRECT),
         ]
     )
     ground(extraction, ArticleIndex(article))
-    putin, trump = (q.span for q in extraction.quotes)
-    assert putin is not None and trump is not None
-    assert putin.start == article.rindex("we will win")
-    assert trump.start == article.index("we will win")
-
-
-def test_abbreviations_do_not_end_sentences_when_placing_repeated_quotes() -> None:
-    article = (
-        'Trump said on Feb. 24 that "we want peace". Then Putin, staring at Trump for a long '
-        'moment, said "we want peace".'
-    )
-    extraction = ArticleExtraction(
-        quotes=[
-            Quote(text="we want peace", speaker=Actor(name="Donald Trump"), kind=QuoteKind.DIRECT),
-            Quote(text="we want peace", speaker=Actor(name="Putin"), kind=QuoteKind.DIRECT),
-        ]
-    )
-    ground(extraction, ArticleIndex(article))
-    trump, putin = (q.span for q in extraction.quotes)
-    assert trump is not None and putin is not None
-    assert trump.start == article.index("we want peace")
-    assert putin.start == article.rindex("we want peace")
+    second, first = (q.span for q in extraction.quotes)
+    assert first is not None and second is not None
+    assert first.start == article.index(quote)
+    assert second.start == article.rindex(quote)
 
 
 class Nested(BaseModel):
