@@ -9,12 +9,15 @@ Re-record the live-recordable tests with ``pytest --record-mode=rewrite -m "not 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from extractor import Article, read_article
+
+from scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_PATH = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
@@ -77,3 +80,10 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr("extractor.retry.sleep", waits.append)
     monkeypatch.setattr("extractor.retry.asleep", asleep)
     return waits
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    """A real HTTP server on 127.0.0.1 that answers with the HAND-WRITTEN replies a test queues."""
+    with ScriptedServer() as scripted:
+        yield scripted

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -53,12 +53,6 @@ def run(request: pytest.FixtureRequest) -> Run:
         return asyncio.run(extractor.aextract(TEXT, published="2025-08-27"))
 
     return call
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as scripted:
-        yield scripted
 
 
 def make(base_url: str, **options: Any) -> Extractor:

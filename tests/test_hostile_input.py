@@ -6,8 +6,6 @@ served by the scripted server on 127.0.0.1 (tests/scripted_server.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from extractor import ArticleExtraction, ExtractionError, Extractor
@@ -32,12 +30,6 @@ OBEYING_REPLY = {
         {"text": "negative attitude", "speaker": {"name": "Dmitry Peskov"}, "kind": "partial"},
     ]
 }
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as scripted:
-        yield scripted
 
 
 def test_article_is_delimited_data_and_cannot_close_its_delimiter() -> None:

@@ -6,7 +6,6 @@ Replies are HAND-WRITTEN, served by the scripted server on 127.0.0.1 (tests/scri
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import openai
@@ -18,12 +17,6 @@ from handwritten import replies
 from scripted_server import Reply, ScriptedServer, completion, error_body
 
 TEXT = 'Peskov said Moscow held a "negative attitude" toward the plan.'
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as scripted:
-        yield scripted
 
 
 def test_callers_own_clients_are_used_without_their_retries(

@@ -7,7 +7,6 @@ servers make of each mode is in tests/test_local_server.py, recorded from a real
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,12 +18,6 @@ from scripted_server import Reply, ScriptedServer, completion
 
 TEXT = 'Peskov said Moscow held a "negative attitude" toward the plan.'
 ARGUMENTS = {"quotes": [replies.QUOTES[0]]}
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as scripted:
-        yield scripted
 
 
 def content_reply(content: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET = "sk-proj-SECRET0123456789abcdefSECRET"
 KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_-]{16,}")
 ALLOWED = {"sk-test-not-a-real-key-0123456789"}  # the fake key tests use; never a real one
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as scripted:
-        yield scripted
 
 
 def test_key_is_not_in_logs_errors_or_results(
