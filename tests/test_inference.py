@@ -6,6 +6,7 @@ Replies are HAND-WRITTEN, served by the scripted server on 127.0.0.1 (tests/scri
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -74,3 +75,10 @@ def test_concurrent_async_calls_keep_their_own_usage_and_spans(server: ScriptedS
         for quote in result.quotes:
             assert quote.span is not None
             assert text[quote.span.start : quote.span.end] == quote.text
+
+
+def test_instructor_is_used_through_its_public_api_only() -> None:
+    """No module imports instructor's internals (instructor.v2.*), so the pin can widen."""
+    source = Path(__file__).resolve().parents[1] / "src" / "extractor"
+    for path in source.glob("*.py"):
+        assert "instructor.v2" not in path.read_text(encoding="utf-8"), path

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import openai
-from instructor.v2.core.errors import IncompleteOutputException, InstructorRetryException
+from instructor.core import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError
 
 from extractor import errors

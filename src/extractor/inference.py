@@ -14,10 +14,7 @@ from typing import Any, TypeVar
 
 import instructor
 import openai
-from instructor.v2.core.client import AsyncInstructor, Instructor
-from instructor.v2.core.hooks import Hooks
-from instructor.v2.core.patch import patch_v2
-from instructor.v2.core.providers import Provider
+from instructor.core import AsyncInstructor, Hooks, Instructor
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
@@ -137,8 +134,8 @@ class ModelClient:
             return self._checked(response, record, client)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
-        patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
-        structured = Instructor(client=client, create=patched, provider=Provider.OPENAI, mode=mode)
+        patched = instructor.patch(create=create, mode=mode)
+        structured = Instructor(client=client, create=patched, mode=mode)
         try:
             result = structured.chat.completions.create(
                 **self._request(messages, schema, context), hooks=record.hooks()
@@ -170,10 +167,8 @@ class ModelClient:
             return self._checked(response, record, client)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
-        patched = patch_v2(func=create, provider=Provider.OPENAI, mode=mode)
-        structured = AsyncInstructor(
-            client=client, create=patched, provider=Provider.OPENAI, mode=mode
-        )
+        patched = instructor.patch(create=create, mode=mode)
+        structured = AsyncInstructor(client=client, create=patched, mode=mode)
         try:
             result = await structured.chat.completions.create(
                 **self._request(messages, schema, context), hooks=record.hooks()
