@@ -54,6 +54,30 @@ class Extractor:
         self.settings = load_settings(settings, **overrides, **options)
         self._client = ModelClient(self.settings, client, async_client)
 
+    def close(self) -> None:
+        """Close the connections this Extractor opened (not clients passed in); reusable after."""
+        self._client.close()
+
+    async def aclose(self) -> None:
+        """Async twin of `close`: waits until this event loop's connections are closed."""
+        await self._client.aclose()
+
+    def __enter__(self) -> Extractor:
+        """``with Extractor(...) as extractor:`` closes its connections at the end."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the connections."""
+        self.close()
+
+    async def __aenter__(self) -> Extractor:
+        """``async with Extractor(...) as extractor:`` closes its connections at the end."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close the connections."""
+        await self.aclose()
+
     def _prepare(
         self, text: str, published: str | dt.date | None, schema: type[BaseModel]
     ) -> tuple[list[dict[str, str]], type[BaseModel], GroundingContext]:

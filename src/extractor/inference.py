@@ -8,6 +8,7 @@ instructor turns the reply into the response model and re-asks on validation err
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -83,9 +84,70 @@ class ModelClient:
         async_client: openai.AsyncOpenAI | None = None,
     ) -> None:
         self.settings = settings
-        # Callers' own clients (Azure, proxies, custom TLS) keep their options, minus retries.
+        # Callers' own clients (Azure, proxies, custom TLS) keep their options, minus retries;
+        # they are the caller's to close.
         self._sync = client.with_options(max_retries=0) if client else None
-        self._async = async_client.with_options(max_retries=0) if async_client else None
+        self._own_sync = client is None
+        self._callers_async = async_client.with_options(max_retries=0) if async_client else None
+        # Our own async clients, one per event loop (a pooled connection belongs to the loop
+        # that opened it), each with the task that closes it when its loop's runner ends.
+        self._async: dict[asyncio.AbstractEventLoop, tuple[openai.AsyncOpenAI, asyncio.Task[None]]]
+        self._async = {}
+
+    def close(self) -> None:
+        """Close the clients this object built; the next call builds new ones."""
+        if self._sync is not None and self._own_sync:
+            self._sync.close()
+            self._sync = None
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, (_, closer) in list(self._async.items()):
+            del self._async[loop]
+            if loop is running:
+                closer.cancel()  # it closes the client as soon as this loop gets control
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(closer.cancel)
+
+    async def aclose(self) -> None:
+        """Close the clients this object built, waiting for this loop's client to close."""
+        entry = self._async.pop(asyncio.get_running_loop(), None)
+        self.close()
+        if entry is not None:
+            entry[1].cancel()
+            await entry[1]
+
+    def _async_client(self) -> tuple[openai.AsyncOpenAI, bool]:
+        """The async client for the running loop, and whether it is for this call only."""
+        if self._callers_async is not None:
+            return self._callers_async, False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not an asyncio loop (trio): a client for this call only
+            return openai.AsyncOpenAI(**self._client_options()), True
+        for old in [old for old in self._async if old.is_closed()]:
+            del self._async[old]  # its loop closed without cancelling its tasks
+        if loop not in self._async:
+            client = openai.AsyncOpenAI(**self._client_options())
+            self._async[loop] = (client, loop.create_task(self._close_at_loop_end(loop, client)))
+        return self._async[loop][0], False
+
+    async def _close_at_loop_end(
+        self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI
+    ) -> None:
+        """Wait until cancelled (by `close`, or by asyncio.run at its end), then close `client`."""
+        try:
+            await loop.create_future()
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if loop in self._async and self._async[loop][0] is client:
+                del self._async[loop]
+            try:
+                await client.close()
+            except Exception as exc:  # closing is best effort; never an unretrieved exception
+                logger.debug("closing the async client failed: %r", exc)
 
     def _client_options(self) -> dict[str, Any]:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
@@ -150,9 +212,20 @@ class ModelClient:
         self, messages: list[dict[str, str]], schema: type[T], context: dict[str, Any]
     ) -> tuple[T, CallRecord]:
         """Async twin of `complete`."""
-        if self._async is None:
-            self._async = openai.AsyncOpenAI(**self._client_options())
-        client = self._async
+        client, temporary = self._async_client()
+        try:
+            return await self._acomplete(client, messages, schema, context)
+        finally:
+            if temporary:
+                await client.close()
+
+    async def _acomplete(
+        self,
+        client: openai.AsyncOpenAI,
+        messages: list[dict[str, str]],
+        schema: type[T],
+        context: dict[str, Any],
+    ) -> tuple[T, CallRecord]:
         record = CallRecord()
 
         async def create(*args: Any, **kwargs: Any) -> Any:
