@@ -121,12 +121,14 @@ def test_reply_that_never_grounds_raises_extraction_error(
 
 
 def test_user_defined_schema(endpoint: dict[str, Any], article: Article) -> None:
+    """Not scripted: re-recordable live, so it asserts what any capable model's reply gives, and no
+    figure of the hand-written reply (its token counts) that a real model would change."""
     result = Extractor(**endpoint).extract(article.text, published=article.published, schema=People)
 
     assert isinstance(result.data, People)
-    assert [p.name for p in result.data.people] == ["Dmitry Peskov", "Donald Trump"]
+    assert {"Dmitry Peskov", "Donald Trump"} <= {p.name for p in result.data.people}
     for i, person in enumerate(result.data.people):
         assert person.span is not None
         assert article.text[person.span.start : person.span.end] == person.quote
         assert result.spans[f"people[{i}].quote"] == person.span
-    assert result.usage.total_tokens == 760
+    assert result.usage.requests == 1 and result.usage.total_tokens > 0

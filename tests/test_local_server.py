@@ -4,18 +4,23 @@ port 8766), which disagree on modes.
 
 The cassettes here were recorded from those real servers; nothing in them was written by hand.
 The model is tiny: these tests prove the HTTP path, modes, re-asks and grounding, not quality.
-Whatever it says, the library must return fully grounded records or a clean error.
-Re-record with both servers running:
+Whatever it says, the library must return fully grounded records or a clean error; each recorded
+test asserts the one outcome its cassette holds, so a re-recording that changes what the model
+said fails here until the test is updated to the new outcome. Re-record with both servers running:
     EXTRACTOR_LOCAL_LLM_URL=http://127.0.0.1:8765/v1 \
     EXTRACTOR_LLAMA_SERVER_URL=http://127.0.0.1:8766/v1 \
         pytest tests/test_local_server.py --record-mode=rewrite -m "not live"
-The test marked ``live`` talks to the server itself (``pytest -m live``), starting it if needed.
+The test marked ``live`` talks to a server itself (``pytest -m live``): it builds and starts
+scripts/local-llm.sh when nothing answers on port 8765, and stops what it started.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +54,11 @@ def local(record_mode: str) -> dict[str, Any]:
 
 
 def check_grounded_or_clean_error(options: dict[str, Any], article: Article) -> None:
-    """The contract under a weak model: all records grounded, or an ExtractionError saying why."""
+    """The contract under a weak model: all records grounded, or a clean error saying why.
+
+    Only the live test uses it: what a freshly built server says may differ from a recording.
+    Each recorded test asserts the one outcome its cassette holds.
+    """
     try:
         result = Extractor(**options).extract(article.text, published=article.published)
     except ExtractionError as error:
@@ -68,13 +77,38 @@ def check_grounded_or_clean_error(options: dict[str, Any], article: Article) -> 
 
 
 @pytest.mark.vcr
-def test_tools_mode_grounded_or_clean_error(local: dict[str, Any], article: Article) -> None:
-    check_grounded_or_clean_error(local, article)
+def test_tools_mode_invented_evidence_rejected_after_a_reask(
+    local: dict[str, Any], article: Article
+) -> None:
+    """The recorded model twice quotes the prompt as a commitment's evidence: never grounded."""
+    with pytest.raises(ExtractionError) as caught:
+        Extractor(**local).extract(article.text, published=article.published)
+    error = caught.value
+    assert "after 2 attempt(s) (mode tools)" in str(error)
+    assert len(error.attempts) == 2
+    for attempt in error.attempts:
+        assert len(attempt.errors) == 1
+        assert "commitments[0].evidence" in attempt.errors[0]
+        assert "is not in the article" in attempt.errors[0]
+    assert error.usage is not None and error.usage.requests == 2
+    assert error.usage.total_tokens > 0
+    assert error.partial is not None
+    assert (error.partial.events, error.partial.quotes, error.partial.commitments) == ([], [], [])
 
 
 @pytest.mark.vcr
-def test_json_mode_grounded_or_clean_error(local: dict[str, Any], article: Article) -> None:
-    check_grounded_or_clean_error({**local, "mode": "json"}, article)
+def test_json_mode_reply_off_the_schema_is_an_extraction_error(
+    local: dict[str, Any], article: Article
+) -> None:
+    """The recorded model answers `{"date": ...}` twice, a field the schema does not have."""
+    with pytest.raises(ExtractionError) as caught:
+        Extractor(**{**local, "mode": "json"}).extract(article.text, published=article.published)
+    error = caught.value
+    assert "after 2 attempt(s) (mode json)" in str(error)
+    assert len(error.attempts) == 2
+    assert all(a.errors == ["date: Extra inputs are not permitted"] for a in error.attempts)
+    assert error.usage is not None and error.usage.requests == 2
+    assert error.partial is None
 
 
 @pytest.mark.vcr
@@ -104,27 +138,61 @@ def llama_server(record_mode: str) -> dict[str, Any]:
 
 @pytest.mark.vcr
 @pytest.mark.parametrize("mode", ["json_schema", "tools"])
-def test_llama_server_grounded_or_clean_error(
+def test_llama_server_reply_cut_off_at_max_tokens(
     llama_server: dict[str, Any], article: Article, mode: str
 ) -> None:
-    """llama-server takes OpenAI's json_schema format, which llama-cpp-python's server refuses."""
-    check_grounded_or_clean_error({**llama_server, "mode": mode}, article)
+    """llama-server takes OpenAI's json_schema format, which llama-cpp-python's server refuses.
+
+    In both modes the recorded model runs on until max_tokens (finish_reason "length"): one
+    request, no re-ask, an error that says which limit to raise.
+    """
+    with pytest.raises(IncompleteOutputError) as caught:
+        Extractor(**{**llama_server, "mode": mode}).extract(
+            article.text, published=article.published
+        )
+    assert "cut off at max_tokens=1024" in str(caught.value)
+    assert "finish_reason 'length'" in str(caught.value)
+
+
+def completes(base_url: str) -> bool:
+    """Whether base_url completes a one-token chat request (a model list is not enough)."""
+    body = {"model": LOCAL_MODEL, "max_tokens": 1, "messages": [{"role": "user", "content": "hi"}]}
+    request = urllib.request.Request(
+        f"{base_url}/chat/completions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return bool(reply.status == 200)
+    except OSError:  # refused, reset, timed out, or an HTTP error status
+        return False
 
 
 @pytest.fixture(scope="session")
-def live_server() -> str:
-    """The running local server's URL, starting it (scripts/local-llm.sh) when none is given."""
+def live_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The local server's URL: EXTRACTOR_LOCAL_LLM_URL, one already answering on port 8765, or
+    one that scripts/local-llm.sh builds (first run only) and starts, and that is stopped after."""
     url = os.environ.get("EXTRACTOR_LOCAL_LLM_URL")
     if url:
-        return url
-    started = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "local-llm.sh"), "8765"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    return started.stdout.strip().splitlines()[-1]
+        yield url
+        return
+    if completes(LOCAL_URL):  # started by hand: leave it running
+        yield LOCAL_URL
+        return
+    script = str(ROOT / "scripts" / "local-llm.sh")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # the build's progress reaches the terminal
+        print(f"\n{script}: starting the local server (a first run builds it, 5-16 min on 2 cores)")
+        started = subprocess.run(
+            ["bash", script, "8765"], stdout=subprocess.PIPE, text=True, timeout=3600, check=False
+        )
+    if started.returncode != 0:
+        pytest.fail(f"{script} failed (exit {started.returncode}); its messages are above")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", script, "stop"], capture_output=True, timeout=60, check=False)
 
 
 @pytest.mark.live
