@@ -6,6 +6,7 @@ Replies are HAND-WRITTEN, served by the scripted server on 127.0.0.1 (tests/scri
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,42 @@ def test_instructor_is_used_through_its_public_api_only() -> None:
     source = Path(__file__).resolve().parents[1] / "src" / "extractor"
     for path in source.glob("*.py"):
         assert "instructor.v2" not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize(
+    ("usage", "counted"),
+    [
+        ({"prompt_tokens": "many", "completion_tokens": 2, "total_tokens": 12}, (0, 2, 12)),
+        ({"prompt_tokens": 1e30, "completion_tokens": 2, "total_tokens": 1e30}, (0, 2, 2)),
+        ({"prompt_tokens": -10, "completion_tokens": 2, "total_tokens": -8}, (0, 2, 2)),
+        ({"prompt_tokens": None, "completion_tokens": [2], "total_tokens": {"n": 1}}, (0, 0, 0)),
+        ({"prompt_tokens": True, "completion_tokens": 2.5, "total_tokens": "12"}, (0, 0, 0)),
+        (
+            {"prompt_tokens": 10.0, "completion_tokens": 2, "total_tokens": float("nan")},
+            (10, 2, 12),
+        ),
+    ],
+)
+def test_nonsense_token_counts_are_unknown_and_the_request_still_counts(
+    server: ScriptedServer,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    usage: dict[str, Any],
+    counted: tuple[int, int, int],
+) -> None:
+    """Each unusable count is unknown, counted as 0 (an unknown total is the sum of the others);
+    one warning line for the Extractor, no traceback."""
+    caplog.set_level(logging.DEBUG)
+    body = completion({"quotes": [replies.QUOTES[0]]})
+    body["usage"] = usage
+    server.replies.extend([Reply(body), Reply(body)])
+    extractor = Extractor("m", base_url=server.base_url, api_key="k")
+    for _ in range(2):
+        result = extractor.extract(TEXT)
+        assert result.usage.requests == 1
+        tokens = result.usage.prompt_tokens, result.usage.completion_tokens
+        assert (*tokens, result.usage.total_tokens) == counted
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "token counts" in warned[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
+    assert "Traceback" not in capfd.readouterr().err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -42,24 +43,46 @@ OPENAI_URL = "https://api.openai.com/v1"
 LOCAL_API_KEY = "not-needed"  # sent to servers configured by base_url when no key is set
 
 
+MAX_TOKEN_COUNT = 10**9  # more tokens than any model's context: a server's count above is nonsense
+
+
+def token_count(value: Any) -> int | None:
+    """A server's token count as a whole number from 0 to `MAX_TOKEN_COUNT`, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not (0 <= value <= MAX_TOKEN_COUNT) or value != int(value):  # NaN fails both
+        return None
+    return int(value)
+
+
 @dataclass
 class CallRecord:
     """What one extraction cost: usage over every completion, and the transient retries."""
 
     usage: Usage = field(default_factory=Usage)
     retries: RetryLog = field(default_factory=RetryLog)
+    # Told the reported counts that were nonsense (a string, 1e30, negative): counted as 0.
+    on_bad_usage: Callable[[dict[str, Any]], None] | None = None
 
     def on_response(self, response: Any) -> None:
-        """instructor ``completion:response`` hook: count the completion's tokens."""
+        """instructor ``completion:response`` hook: count the completion and its tokens."""
         usage = getattr(response, "usage", None)
+        names = ("prompt_tokens", "completion_tokens", "total_tokens")
+        reported = {name: getattr(usage, name, None) for name in names}
+        counts = {name: token_count(value) for name, value in reported.items()}
+        bad = {n: v for n, v in reported.items() if v is not None and counts[n] is None}
+        prompt, completion = counts["prompt_tokens"] or 0, counts["completion_tokens"] or 0
+        total = counts["total_tokens"]
         self.usage = self.usage.add(
             Usage(
                 requests=1,
-                prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-                completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-                total_tokens=getattr(usage, "total_tokens", 0) or 0,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                total_tokens=prompt + completion if total is None else total,
             )
         )
+        if bad and self.on_bad_usage is not None:
+            self.on_bad_usage(bad)
 
     def hooks(self) -> Hooks:
         """Per-call instructor hooks feeding this record."""
@@ -93,6 +116,20 @@ class ModelClient:
         # that opened it), each with the task that closes it when its loop's runner ends.
         self._async: dict[asyncio.AbstractEventLoop, tuple[openai.AsyncOpenAI, asyncio.Task[None]]]
         self._async = {}
+        self._usage_warned = False
+
+    def _bad_usage(self, bad: dict[str, Any]) -> None:
+        """Say once per client that the server's token counts are nonsense; debug after that."""
+        level = logging.DEBUG if self._usage_warned else logging.WARNING
+        self._usage_warned = True
+        shown = ", ".join(f"{name}={str(value)[:40]!r}" for name, value in bad.items())
+        logger.log(
+            level,
+            "the server at %s reported token counts that cannot be right (%s); "
+            "counted as 0 (unknown)",
+            without_credentials(self.settings.base_url or OPENAI_URL),
+            shown,
+        )
 
     def close(self) -> None:
         """Close the clients this object built; the next call builds new ones."""
@@ -182,7 +219,7 @@ class ModelClient:
         if self._sync is None:
             self._sync = openai.OpenAI(**self._client_options())
         client = self._sync
-        record = CallRecord()
+        record = CallRecord(on_bad_usage=self._bad_usage)
 
         def create(*args: Any, **kwargs: Any) -> Any:
             record.retries.start_request()
@@ -226,7 +263,7 @@ class ModelClient:
         schema: type[T],
         context: dict[str, Any],
     ) -> tuple[T, CallRecord]:
-        record = CallRecord()
+        record = CallRecord(on_bad_usage=self._bad_usage)
 
         async def create(*args: Any, **kwargs: Any) -> Any:
             record.retries.start_request()
