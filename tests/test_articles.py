@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from extractor.articles import (
+    DEFAULT_MAX_CHARS,
     check_text,
     parse_article,
     parse_published,
@@ -19,7 +20,7 @@ from extractor.articles import (
 from extractor.errors import ConfigurationError, InputError
 from extractor.extractor import Extractor
 from extractor.inference import ModelClient
-from extractor.settings import Mode
+from extractor.settings import Mode, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
@@ -326,3 +327,47 @@ def test_date_line_separators_and_prose_openings(
 
 def test_read_at_most_reads_in_pieces() -> None:
     assert read_at_most(io.BytesIO(b"x" * 3_000_000), 2_500_001) == b"x" * 2_500_001
+
+
+# issue 7: lone surrogates, a default max_chars, and where the text sits in its file
+
+
+def test_lone_surrogate_is_bad_input_before_any_request(no_requests: list[Any]) -> None:
+    text = b"Peskov said \xff\xfe no.".decode("utf-8", "surrogateescape")
+    with pytest.raises(InputError, match=r"lone surrogate .*U\+DCFF.* at character 12"):
+        check_text(text, max_chars=MAX, source="a.txt")
+    extractor = Extractor(model="m", api_key="k", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(InputError, match="surrogate"):
+        extractor.extract(text)
+    assert no_requests == []
+
+
+def test_read_article_without_max_chars_uses_the_settings_default(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("x" * 200_001, encoding="utf-8")
+    with pytest.raises(InputError, match="max_chars=200,000"):
+        read_article(path)
+    path.write_text("Just an article.", encoding="utf-8")
+    assert read_article(path).text == "Just an article."
+    assert Settings.model_fields["max_chars"].default == DEFAULT_MAX_CHARS
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"date 2025-08-27\nPeskov said no.\n",
+        b"\xef\xbb\xbfdate 2025-08-27\r\n\r\nPeskov said no.\r\nAgain.\r",
+        b"\xef\xbb\xbfPeskov said no.\rAgain.",
+        b" date 2025-08-27, Kyiv - Peskov said no.",
+        b"Peskov said no.",
+    ],
+    ids=["lf", "bom-crlf", "bom-cr-no-date", "separator", "plain"],
+)
+def test_article_knows_where_its_text_sits_in_the_file(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(raw)
+    article = read_article(path, max_chars=MAX)
+    whole = path.read_text(encoding="utf-8")  # as Python reads it: BOM kept, line ends as \n
+    assert article.source_length == len(whole)
+    assert whole[article.offset :] == article.text
+    assert article.text.startswith(("Peskov", "Kyiv")) and "\r" not in article.text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor import ArticleExtraction, ExtractionError, Extractor
+from extractor import ArticleExtraction, ExtractionError, Extractor, InputError
 from extractor.prompting import build_messages
 
 from scripted_server import Reply, ScriptedServer, completion
@@ -88,3 +88,12 @@ def test_template_syntax_in_the_article_reaches_the_model_verbatim(server: Scrip
     assert result.quotes[0].text == "negative attitude"
     user = server.requests[0]["messages"][-1]["content"]
     assert f"<article>\n{article}\n</article>" in user
+
+
+def test_lone_surrogate_is_refused_before_any_request(server: ScriptedServer) -> None:
+    """A str decoded with surrogateescape cannot be sent as JSON: it is the caller's input."""
+    text = b"Peskov said \xe2\x80 no.".decode("utf-8", "surrogateescape")
+    extractor = Extractor("m", base_url=server.base_url, api_key="k", max_reasks=0)
+    with pytest.raises(InputError, match="surrogate"):
+        extractor.extract(text)
+    assert server.requests == []

@@ -10,8 +10,10 @@ from typing import BinaryIO
 
 from extractor.dates import parse_date_line
 from extractor.errors import InputError
+from extractor.settings import Settings
 
 __all__ = [
+    "DEFAULT_MAX_CHARS",
     "Article",
     "byte_limit",
     "check_text",
@@ -26,15 +28,26 @@ _BAD_DATE_LINE = re.compile(
     r"\s*date\s*:?\s*(\d{4}-\d{2}-\d{2})(?:[T ]?\d{1,2}:\d{2}\S*)?", re.IGNORECASE
 )
 _CONTROL_OK = {"\n", "\r", "\t", "\f", "\v"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+DEFAULT_MAX_CHARS: int = Settings.model_fields["max_chars"].default
+"""`Settings.max_chars` as it is when no argument or environment variable sets it."""
 
 
 @dataclass(frozen=True)
 class Article:
-    """An article's text and its publication date, if known."""
+    """An article's text and its publication date, if known.
+
+    `text` is what to extract from, its date line removed. It sits at `offset` in its source
+    (the file, or stdin) as Python reads it in text mode (``Path.read_text(encoding="utf-8")``:
+    a BOM kept as U+FEFF, line ends read as ``\\n``), which is `source_length` characters long.
+    """
 
     text: str
     published: dt.date | None
     source: str = "<text>"
+    offset: int = 0
+    source_length: int | None = None
 
 
 def check_text(text: object, *, max_chars: int, source: str = "<text>") -> str:
@@ -47,6 +60,13 @@ def check_text(text: object, *, max_chars: int, source: str = "<text>") -> str:
         raise InputError(f"{source}: the article is empty")
     if "\x00" in text:
         raise InputError(f"{source}: the article looks binary (it contains NUL characters)")
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise InputError(
+            f"{source}: the article has a lone surrogate (U+{ord(surrogate.group()):04X}) at "
+            f"character {surrogate.start()}, so it is not valid Unicode (text decoded with "
+            "errors='surrogateescape'?); decode it as UTF-8 with errors='replace' or fix the file"
+        )
     sample = text[:4096]
     control = sum(1 for ch in sample if ch < " " and ch not in _CONTROL_OK)
     if control > max(8, len(sample) // 100):
@@ -78,7 +98,7 @@ def parse_published(value: str | dt.date | None) -> dt.date | None:
         raise InputError(f"published date '{value}' is not an ISO date (YYYY-MM-DD)") from None
 
 
-def read_article(path: str | Path, *, max_chars: int) -> Article:
+def read_article(path: str | Path, *, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
     """Read an article file (UTF-8); a leading ``date YYYY-MM-DD`` line gives its date."""
     path = Path(path)
     try:
@@ -125,11 +145,14 @@ def parse_article(data: bytes, *, max_chars: int, source: str = "<bytes>") -> Ar
     if b"\x00" in data[:65536]:
         raise InputError(f"{path}: the file looks binary (it contains NUL bytes)")
     try:
-        text = data.decode("utf-8-sig")
+        whole = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{path}: not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8"
         ) from None
+    # The text as Python's text mode reads it, which users slice: BOM kept, '\r\n' and '\r' as '\n'.
+    whole = whole.replace("\r\n", "\n").replace("\r", "\n")
+    text = whole.removeprefix("\ufeff")
     published, body = parse_date_line(text)
     if published is not None:  # 'date 2025-08-27, Kyiv -' : the separator is not article text
         body = body.lstrip(",.;:-\u2013\u2014 \t\r\n")
@@ -139,4 +162,9 @@ def parse_article(data: bytes, *, max_chars: int, source: str = "<bytes>") -> Ar
             f"{path}: the date line '{line.group(0).strip()}' is not a date (YYYY-MM-DD)"
         )
     check_text(body, max_chars=max_chars, source=str(path))
-    return Article(text=body, published=published, source=str(path))
+    offset = len(whole) - len(body)
+    if whole[offset:] != body:  # the date line is only ever cut from the front
+        raise InputError(f"{path}: could not tell where the article starts after its date line")
+    return Article(
+        text=body, published=published, source=str(path), offset=offset, source_length=len(whole)
+    )
