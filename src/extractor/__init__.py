@@ -39,6 +39,7 @@ from extractor.models import (
     Polarity,
     Quote,
     QuoteKind,
+    SourceText,
     Usage,
 )
 from extractor.settings import Mode, Settings
@@ -84,6 +85,7 @@ __all__ = [
     "RequestRejectedError",
     "ServerError",
     "Settings",
+    "SourceText",
     "Span",
     "Usage",
     "Verbatim",

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, ValidationInfo, model_validator
 
-from extractor.dates import DatePrecision, resolve_date
+from extractor.dates import DatePrecision, Tense, resolve_date
 from extractor.spans import (
     LibrarySpan,
     Span,
@@ -34,6 +34,7 @@ __all__ = [
     "Polarity",
     "Quote",
     "QuoteKind",
+    "SourceText",
     "Usage",
 ]
 
@@ -145,6 +146,13 @@ class EventStatus(str, Enum):
     DENIED = "denied"
 
 
+_TENSE: dict[EventStatus, Tense] = {
+    EventStatus.OCCURRED: "past",
+    EventStatus.PLANNED: "future",
+    EventStatus.PROPOSED: "future",
+}
+
+
 class Event(BaseModel):
     """Who did what, to whom, where and when."""
 
@@ -189,7 +197,8 @@ class Event(BaseModel):
             return self
         published = getattr(state, "published", None)
         if self.date_text:
-            resolved = resolve_date(self.date_text, published)
+            tense = _TENSE.get(self.status)  # a day or month without a year leans this way
+            resolved = resolve_date(self.date_text, published, tense=tense)
             if resolved.precision is not DatePrecision.UNKNOWN:
                 self.date, self.date_end = resolved.start, resolved.end
                 self.precision = resolved.precision
@@ -217,6 +226,18 @@ class Usage(BaseModel):
         )
 
 
+class SourceText(BaseModel):
+    """The text that every span's offsets index, when it is not the string passed to `extract`.
+
+    The ``extractor`` command sets it: offsets then index the file as
+    ``Path(path).read_text(encoding="utf-8")`` returns it (date line included, a BOM kept as
+    U+FEFF, line ends read as ``\\n``), or standard input read the same way.
+    """
+
+    path: str = Field(description="The article file's path as given, or '<stdin>'.")
+    length: int = Field(ge=0, description="Its length in characters, date line included.")
+
+
 class ArticleExtraction(BaseModel):
     """Every event, quote and commitment in the article. Leave a list empty if none apply."""
 
@@ -231,6 +252,12 @@ class ArticleExtraction(BaseModel):
     usage: Annotated[Usage, ignored_while_grounding(Usage)] = Field(
         default_factory=Usage,
         description="Tokens spent, summed over every attempt.",
+        json_schema_extra=_READ_ONLY,
+    )
+    source: Annotated[SourceText | None, ignored_while_grounding()] = Field(
+        default=None,
+        description="The text the spans index when it is a file or stdin (set by the command "
+        "line); null when they index the string passed to extract().",
         json_schema_extra=_READ_ONLY,
     )
 

@@ -11,7 +11,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from extractor.models import Actor, ArticleExtraction, Commitment, Event, Quote, Usage
+from extractor.models import (
+    Actor,
+    ArticleExtraction,
+    Commitment,
+    Event,
+    Quote,
+    SourceText,
+    Usage,
+)
 from extractor.spans import Span
 
 __all__ = ["PUBLIC_MODELS", "render_schemas", "stale_schemas", "write_schemas"]
@@ -24,6 +32,7 @@ PUBLIC_MODELS: tuple[type[BaseModel], ...] = (
     Actor,
     Span,
     Usage,
+    SourceText,
 )
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -39,8 +48,7 @@ def render_schemas(models: tuple[type[BaseModel], ...] = PUBLIC_MODELS) -> dict[
 
 
 def write_schemas(directory: Path) -> list[Path]:
-    """Write every schema file into `directory`; return the files that changed."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write every schema file into existing `directory`; return the files that changed."""
     changed = []
     for name, text in render_schemas().items():
         path = directory / name
