@@ -3,7 +3,7 @@
     python examples/extract_article.py [ARTICLE]
 
 With OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) set, it asks the model; without, it
-replays the recorded exchange in examples/recordings/.
+replays the recorded exchange in examples/recordings/, which is for the example article only.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ DEFAULT = Path(__file__).resolve().parent / "articles" / "peacekeepers-2025-08-2
 def main() -> None:
     """Run the example."""
     try:
-        article = read_article(sys.argv[1] if len(sys.argv) > 1 else DEFAULT, max_chars=200_000)
-        with live_or_recorded("peacekeepers-2025-08-27.yaml") as options:
+        path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+        article = read_article(path)
+        recording = "peacekeepers-2025-08-27.yaml"
+        with live_or_recorded(recording, article=path, recorded=DEFAULT) as options:
             result = Extractor(**options).extract(article.text, published=article.published)
     except ExtractorError as error:
         sys.exit(f"error: {error}")

@@ -40,7 +40,7 @@ class Stances(BaseModel):
 def main() -> None:
     """Run the example."""
     try:
-        article = read_article(ARTICLE, max_chars=200_000)
+        article = read_article(ARTICLE)
         with live_or_recorded("peacekeepers-stances.yaml") as options:
             result = Extractor(**options).extract(
                 article.text, published=article.published, schema=Stances

@@ -3,18 +3,29 @@
 Exit codes: 0 success; 1 the model's replies never validated, were cut off or refused; 2 bad input
 or options; 3 the server failed (auth, unknown model, 429/5xx, network). On 1 and 3, the records
 an earlier reply did ground are still printed.
+
+Without ``-v`` a failure writes exactly one line to stderr, ``error: ...``; text from a server or
+the model is shown with its control characters escaped, so it cannot add lines or drive the
+terminal. Printed offsets index the file as given (see `render.against_source`).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperArgument, TyperCommand, TyperGroup
+
+try:  # typer 0.2x carries its own copy of Click; older typer uses Click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from extractor.articles import (
     Article,
@@ -27,13 +38,77 @@ from extractor.articles import (
 from extractor.errors import APIError, ConfigurationError, ExtractorError, InputError
 from extractor.extractor import Extractor
 from extractor.models import ArticleExtraction
-from extractor.render import OutputFormat, render
+from extractor.render import OutputFormat, against_source, render, visible
 from extractor.schema_files import stale_schemas, write_schemas
 from extractor.settings import Mode, load_settings
 
 __all__ = ["app", "main"]
 
+EXIT_EXTRACTION, EXIT_INPUT, EXIT_API = 1, 2, 3
+
+
+def _usage_line(error: click_errors.UsageError) -> str:
+    """Click's three-line usage error as one line: the problem, then where help is."""
+    message = visible(error.format_message(), one_line=True).replace("Value error, ", "")
+    message = message.rstrip(".")
+    if message[:2].istitle():  # 'No such option' -> 'no such option'; 'ARTICLE' stays
+        message = message[0].lower() + message[1:]
+    where = error.ctx.command_path if error.ctx else "extractor"
+    return f"error: {message}; see '{where} --help'"
+
+
+class _OneLineErrors(TyperGroup):
+    """The command group, with every usage error on one line of stderr instead of three."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; Click's errors become one ``error:`` line and exit 2."""
+        extra["windows_expand_args"] = windows_expand_args
+        run = super().main
+        if not standalone_mode:
+            return run(args, prog_name, complete_var, False, **extra)
+        try:
+            code = run(args, prog_name, complete_var, False, **extra)
+        except click_errors.UsageError as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # plain 'extractor': the help
+                error.show()
+                sys.exit(error.exit_code)
+            typer.echo(_usage_line(error), err=True)
+            sys.exit(EXIT_INPUT)
+        except click_errors.ClickException as error:
+            typer.echo(f"error: {visible(error.format_message(), one_line=True)}", err=True)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class _PlainUsage(TyperCommand):
+    """A command whose usage line names its argument as ``ARTICLE``, not typer's ``{ARTICLE}``."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        """Options, then each argument's metavar."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                name = name if param.required else f"[{name}]"
+                pieces.append(name if param.nargs == 1 else f"{name}...")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     help="Grounded events, quotes and commitments from news articles.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -41,17 +116,14 @@ app = typer.Typer(
     add_completion=False,
 )
 stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True, highlight=False)
-
-EXIT_EXTRACTION, EXIT_INPUT, EXIT_API = 1, 2, 3
 
 
-def fail(error: ExtractorError) -> NoReturn:
-    """Print one line naming the problem and exit with its code."""
+def fail(error: ExtractorError, note: str = "") -> NoReturn:
+    """Print one line naming the problem (control characters escaped) and exit with its code."""
     code = EXIT_API if isinstance(error, APIError) else EXIT_EXTRACTION
     if isinstance(error, (InputError, ConfigurationError)):
         code = EXIT_INPUT
-    stderr.print(f"error: {error}", markup=False)
+    typer.echo(f"error: {visible(str(error), one_line=True)}{note}", err=True)
     raise typer.Exit(code)
 
 
@@ -63,10 +135,28 @@ def read_stdin(max_chars: int) -> Article:
     return parse_article(data, max_chars=max_chars, source="<stdin>")
 
 
+class _LogLines(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log records to stderr, one line each, with control characters escaped."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+
+
+class _OneLineFormatter(logging.Formatter):
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return visible(super().formatMessage(record), one_line=True)
+
+
 def setup_logging(verbose: int) -> None:
-    """Warnings by default, ``-v`` for progress, ``-vv`` for everything (instructor's too)."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    """Errors only by default (the one ``error:`` line), ``-v`` adds progress and retry
+    warnings, ``-vv`` everything (instructor's too)."""
+    level = logging.ERROR if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _LogLines)]:
+        root.removeHandler(handler)  # a second run in one process (tests) replaces the first
+    root.addHandler(_LogLines())
+    root.setLevel(level)
     if verbose < 2:
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
         logging.getLogger("httpx2").setLevel(logging.WARNING)
@@ -88,7 +178,7 @@ def main_options(
         raise typer.Exit(EXIT_INPUT)
 
 
-@app.command()
+@app.command(cls=_PlainUsage)
 def extract(
     article: Annotated[
         Path, typer.Argument(metavar="ARTICLE", help="Article text file (UTF-8); - reads stdin.")
@@ -112,10 +202,14 @@ def extract(
     max_tokens: Annotated[int | None, typer.Option(help="Cap on each reply's tokens.")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
 ) -> None:
-    """Extract events, quotes and commitments from ARTICLE, each with its exact span."""
+    """Extract events, quotes and commitments from ARTICLE, each with its exact span.
+
+    Printed spans are character offsets into ARTICLE as Python reads it, date line included.
+    """
     setup_logging(verbose)
     # Piped tables get room to be read; a terminal keeps its own width.
     out = stdout if stdout.is_terminal else Console(soft_wrap=True, width=120)
+    loaded: Article | None = None
     try:
         settings = load_settings(
             model=model,
@@ -134,48 +228,64 @@ def extract(
         result = extractor.extract(loaded.text, published=date)
     except ExtractorError as error:
         partial = error.partial
-        if isinstance(partial, ArticleExtraction) and (
-            partial.quotes or partial.commitments or partial.events
+        if (
+            loaded is not None
+            and isinstance(partial, ArticleExtraction)
+            and (partial.quotes or partial.commitments or partial.events)
         ):
-            render(partial, output, out)
-            stderr.print("note: printed only the records an earlier reply grounded", markup=False)
+            render(against_source(partial, loaded), output, out)
+            fail(error, "; printed only the records an earlier reply grounded")
         fail(error)
-    render(result, output, out)
+    render(against_source(result, loaded), output, out)
 
 
-@app.command()
+@app.command(cls=_PlainUsage)
 def schema(
-    directory: Annotated[Path, typer.Option("--dir", help="Where the schema files live.")] = Path(
-        "schemas"
-    ),
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Folder of the schema files; it must exist.")
+    ] = Path("schemas"),
     check: Annotated[
         bool, typer.Option("--check", help="Only check; exit 1 if a file is stale.")
     ] = False,
 ) -> None:
     """Write the JSON Schema of each public model into schemas/, or check they are current.
 
-    Run it from the repository root (the default --dir is ./schemas).
+    Run it from the repository root (the default --dir is ./schemas), or pass --dir; the folder
+    must exist: it is never created.
     """
     try:
         _schema(directory, check)
     except OSError as exc:
-        stderr.print(f"error: {directory}: {exc.strerror or exc}", markup=False)
-        raise typer.Exit(EXIT_INPUT) from None
+        fail(InputError(f"{directory}: {exc.strerror or exc}"))
 
 
 def _schema(directory: Path, check: bool) -> None:
+    if not directory.is_dir():
+        problem = "is not a folder" if directory.exists() else "no such folder"
+        fail(
+            InputError(
+                f"{directory}: {problem}; run 'extractor schema' from the repository root "
+                "(where schemas/ is) or pass --dir with an existing folder"
+            )
+        )
     if check:
         stale = stale_schemas(directory)
         if stale:
-            stderr.print(
-                f"stale schema files in {directory}: {', '.join(stale)}; "
-                "run 'extractor schema' to regenerate"
+            typer.echo(
+                visible(
+                    f"error: stale schema files in {directory}: {', '.join(stale)}; "
+                    "run 'extractor schema' to regenerate",
+                    one_line=True,
+                ),
+                err=True,
             )
             raise typer.Exit(1)
-        stdout.print(f"schema files in {directory} are current")
+        typer.echo(visible(f"schema files in {directory} are current", one_line=True))
         return
     changed = write_schemas(directory)
-    stdout.print(f"wrote {len(changed)} changed schema file(s) in {directory}")
+    typer.echo(
+        visible(f"wrote {len(changed)} changed schema file(s) in {directory}", one_line=True)
+    )
 
 
 def main() -> None:

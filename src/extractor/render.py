@@ -1,4 +1,8 @@
-"""Output of an extraction for people and pipes: JSON, JSON Lines, or rich tables."""
+"""Output of an extraction for people and pipes: JSON, JSON Lines, or rich tables.
+
+Everything printed that came from the model, the article or a server is shown, never obeyed:
+control characters (escape sequences, carriage returns, bells) are written as visible escapes.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from extractor.models import Actor, ArticleExtraction
+from extractor.articles import Article
+from extractor.models import Actor, ArticleExtraction, SourceText
 from extractor.spans import Span
 
-__all__ = ["OutputFormat", "render"]
+__all__ = ["OutputFormat", "against_source", "render", "to_json", "to_jsonl", "visible"]
+
+# C0, DEL and C1 (0x9b is CSI) are obeyed by terminals; a lone surrogate cannot be written at all.
+_C1_AND_SURROGATES = [0x7F, *range(0x80, 0xA0), *range(0xD800, 0xE000)]
+_ESCAPED = {
+    code: chr(code).encode("unicode_escape").decode("ascii")
+    for code in (*range(0x20), *_C1_AND_SURROGATES)
+}
+_ESCAPED_KEEPING_LINES = {code: text for code, text in _ESCAPED.items() if chr(code) not in "\n\t"}
+# JSON escapes C0 itself; the rest is legal raw in a JSON string, but not safe to print.
+_JSON_ESCAPED = {code: f"\\u{code:04x}" for code in _C1_AND_SURROGATES}
 
 
 class OutputFormat(str, Enum):
@@ -21,6 +36,41 @@ class OutputFormat(str, Enum):
     JSON = "json"
     JSONL = "jsonl"
     TABLE = "table"
+
+
+def visible(text: str, *, one_line: bool = False) -> str:
+    """`text` with control characters shown as escapes (``\\x1b``); `one_line`: newlines too."""
+    return text.translate(_ESCAPED if one_line else _ESCAPED_KEEPING_LINES)
+
+
+def against_source(result: ArticleExtraction, article: Article) -> ArticleExtraction:
+    """A copy of `result` whose spans index the article's whole source (its file, or stdin)."""
+    offset = article.offset
+
+    def moved(span: Span | None) -> Span | None:
+        if span is None:
+            return None
+        return Span(
+            start=span.start + offset,
+            end=span.end + offset,
+            text=span.text,
+            alignment=span.alignment,
+        )
+
+    length = article.source_length
+    return result.model_copy(
+        update={
+            "events": [e.model_copy(update={"span": moved(e.span)}) for e in result.events],
+            "quotes": [q.model_copy(update={"span": moved(q.span)}) for q in result.quotes],
+            "commitments": [
+                c.model_copy(update={"span": moved(c.span)}) for c in result.commitments
+            ],
+            "source": SourceText(
+                path=article.source,
+                length=offset + len(article.text) if length is None else length,
+            ),
+        }
+    )
 
 
 def _actor(actor: Actor) -> str:
@@ -33,31 +83,57 @@ def _span(span: Span | None) -> str:
 
 
 def _row(table: Table, *cells: str) -> None:
-    table.add_row(*(Text(cell) for cell in cells))
+    # Article and model text is never rich markup ('[the plan]' prints as written) nor commands.
+    table.add_row(*(Text(visible(cell)) for cell in cells))
+
+
+def to_json(result: ArticleExtraction) -> str:
+    """The result as one indented JSON document; text other than control characters is raw."""
+    text = json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    return text.translate(_JSON_ESCAPED)
 
 
 def to_jsonl(result: ArticleExtraction) -> str:
-    """One JSON object per record, tagged with its ``type``, then one for usage."""
-    lines = []
+    """One JSON object per record, tagged with its ``type``; first the source, last the usage."""
+    rows = []
+    if result.source is not None:
+        rows.append({"type": "source", **result.source.model_dump(mode="json")})
     for kind, records in (
         ("event", result.events),
         ("quote", result.quotes),
         ("commitment", result.commitments),
     ):
-        lines += [json.dumps({"type": kind, **r.model_dump(mode="json")}) for r in records]
-    lines.append(json.dumps({"type": "usage", **result.usage.model_dump(mode="json")}))
-    return "\n".join(lines)
+        rows += [{"type": kind, **r.model_dump(mode="json")} for r in records]
+    rows.append({"type": "usage", **result.usage.model_dump(mode="json")})
+    return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).translate(_JSON_ESCAPED)
+
+
+def _legends(result: ArticleExtraction) -> tuple[str, str, str]:
+    source = result.source
+    where = (
+        f"{source.path} ({source.length:,} characters, date line included)"
+        if source
+        else "the article text"
+    )
+    span = f"span: start-end character offsets into {where}, from 0, end exclusive; ? none"
+    return (
+        f"{span}; kind: direct = a whole quoted sentence, partial = a quoted fragment, "
+        "reported = speech without quotation marks",
+        f"{span}; will: will or will_not, whether the actor says it will act; "
+        "kind: promise, refusal, offer, threat or conditional",
+        f"{span}; when: date or first..last day (precision; the words it came from), ? unknown; "
+        "status: occurred, planned, proposed, hypothetical or denied",
+    )
 
 
 def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> None:
     """Print `result` to `console` in format `fmt`."""
     if fmt is OutputFormat.JSON:
-        console.print_json(result.model_dump_json(), indent=2)
+        console.out(to_json(result), highlight=False)
         return
     if fmt is OutputFormat.JSONL:
         console.out(to_jsonl(result), highlight=False)
         return
-    # Article text is never rich markup: '[the plan]' must print as written.
     quotes = Table("speaker", "kind", "quote", "span", title="Quotes", show_lines=True)
     for q in result.quotes:
         _row(
@@ -106,11 +182,13 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
             e.location or "",
             _span(e.span),
         )
-    for table in (quotes, commitments, events):
+    for table, legend in zip((quotes, commitments, events), _legends(result), strict=True):
         console.print(table)
+        console.print(Text(visible(legend, one_line=True)), soft_wrap=True)
     u = result.usage
     console.print(
-        f"published {result.published or 'unknown'}; {u.requests} request(s), "
-        f"{u.prompt_tokens} prompt + {u.completion_tokens} completion tokens",
-        markup=False,
+        Text(
+            f"published {result.published or 'unknown'}; {u.requests} request(s), "
+            f"{u.prompt_tokens} prompt + {u.completion_tokens} completion tokens"
+        )
     )
