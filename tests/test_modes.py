@@ -10,8 +10,9 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from extractor import Extractor, Mode
+from extractor import ExtractionError, Extractor, Mode, Verbatim
 
 from handwritten import replies
 from scripted_server import Reply, ScriptedServer, completion
@@ -54,3 +55,73 @@ def test_mode_round_trip(server: ScriptedServer, mode: Mode) -> None:
         assert "response_format" not in request and "tools" not in request
     # The article always travels as delimited data in the last user message.
     assert "<article>\n" + TEXT in request["messages"][-1]["content"]
+
+
+def tool_calls_reply(*arguments: dict[str, Any] | str, name: str = "ArticleExtraction") -> Reply:
+    """A tools-mode reply making one call per item of `arguments`."""
+    body = completion({})
+    body["choices"][0]["message"]["tool_calls"] = [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {
+                "name": name,
+                "arguments": item if isinstance(item, str) else json.dumps(item),
+            },
+        }
+        for i, item in enumerate(arguments)
+    ]
+    return Reply(body)
+
+
+def test_records_of_every_tool_call_are_kept(server: ScriptedServer) -> None:
+    """A reply with two calls to the schema's tool: both calls' records, merged, in one request."""
+    text = 'Peskov held a "negative attitude"; NATO was "one of the root causes".'
+    server.replies.append(
+        tool_calls_reply({"quotes": [replies.QUOTES[0]]}, {"quotes": [replies.QUOTES[1]]})
+    )
+    result = Extractor("m", base_url=server.base_url, api_key="k").extract(text)
+    assert [q.text for q in result.quotes] == ["negative attitude", "one of the root causes"]
+    assert all(q.span is not None for q in result.quotes)
+    assert result.usage.requests == 1
+
+
+class Headline(BaseModel):
+    """The article's headline and its quotes."""
+
+    headline: str
+    quotes: list[Verbatim]
+
+
+def test_tool_calls_that_cannot_be_merged_are_reasked(server: ScriptedServer) -> None:
+    """Two calls disagreeing on a single value: not silently the first; asked again, then one."""
+    server.replies.extend(
+        [
+            tool_calls_reply(
+                {"headline": "Peace plan", "quotes": ["negative attitude"]},
+                {"headline": "Other plan", "quotes": []},
+                name="Headline",
+            ),
+            tool_calls_reply(
+                {"headline": "Peace plan", "quotes": ["negative attitude"]}, name="Headline"
+            ),
+        ]
+    )
+    extractor = Extractor("m", base_url=server.base_url, api_key="k")
+    result = extractor.extract(TEXT, schema=Headline)
+    assert result.data.headline == "Peace plan" and result.usage.requests == 2
+    reask = json.dumps(server.requests[1]["messages"][-2:])
+    assert "Other plan" in reask  # the model is shown both of its calls
+
+
+def test_tool_calls_that_cannot_be_merged_end_in_extraction_error(server: ScriptedServer) -> None:
+    server.replies.append(
+        tool_calls_reply(
+            {"headline": "Peace plan", "quotes": []}, '{"headline": "Oth', name="Headline"
+        )
+    )
+    extractor = Extractor("m", base_url=server.base_url, api_key="k", max_reasks=0)
+    with pytest.raises(ExtractionError) as caught:
+        extractor.extract(TEXT, schema=Headline)
+    assert "2 tool calls" in str(caught.value)
+    assert caught.value.raw_reply is not None and "Oth" in caught.value.raw_reply

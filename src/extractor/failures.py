@@ -34,9 +34,18 @@ def reply_text(response: Any) -> str | None:
 
 
 def translate(
-    exc: Exception, settings: Settings, where: str, attempts: int, usage: Usage
+    exc: Exception,
+    settings: Settings,
+    where: str,
+    attempts: int,
+    usage: Usage,
+    *,
+    unmerged: dict[int, int] | None = None,
 ) -> errors.ExtractorError:
-    """Our own error for whatever instructor or openai raised, naming the server and model."""
+    """Our own error for whatever instructor or openai raised, naming the server and model.
+
+    `unmerged` maps replies (by ``id()``) whose several tool calls did not merge to their count.
+    """
     if isinstance(exc, errors.ExtractorError):
         return exc
     if isinstance(exc, IncompleteOutputException):
@@ -54,7 +63,8 @@ def translate(
         failed = [
             errors.FailedAttempt(
                 number=attempt.attempt_number,
-                errors=error_lines(attempt.exception),
+                errors=_several_calls(attempt.completion, unmerged or {})
+                + error_lines(attempt.exception),
                 raw_reply=reply_text(attempt.completion),
             )
             for attempt in exc.failed_attempts
@@ -72,6 +82,17 @@ def translate(
         attempts=attempts,
         usage=usage,
     )
+
+
+def _several_calls(completion: Any, unmerged: dict[int, int]) -> list[str]:
+    """The line saying a reply made tool calls that could not be merged, if it did."""
+    calls = unmerged.get(id(completion)) if completion is not None else None
+    if calls is None:
+        return []
+    return [
+        f"the reply made {calls} tool calls that cannot be merged into one "
+        "(different tools, values that disagree, or arguments that are not JSON objects)"
+    ]
 
 
 def shorten(text: str, limit: int) -> str:

@@ -9,6 +9,7 @@ instructor turns the reply into the response model and re-asks on validation err
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,46 @@ def token_count(value: Any) -> int | None:
     return int(value)
 
 
+def merge_tool_calls(message: Any) -> bool:
+    """Make a reply's several tool calls one, so no call's records are dropped; True if merged.
+
+    Calls to the same tool whose arguments are JSON objects merge: lists are concatenated, other
+    values must agree. Otherwise the one call left carries a JSON array of every call's
+    arguments, which fails validation and is re-asked (instructor would read only the first).
+    """
+    calls = message.tool_calls
+    texts = [str(call.function.arguments) for call in calls]
+    merged = _merged({call.function.name for call in calls}, texts)
+    joined = json.dumps(merged) if merged is not None else "[" + ", ".join(texts) + "]"
+    function = calls[0].function.model_copy(update={"arguments": joined})
+    message.tool_calls = [calls[0].model_copy(update={"function": function})]
+    if merged is not None:
+        logger.info("merged the records of %d tool calls in one reply", len(calls))
+    return merged is not None
+
+
+def _merged(names: set[str], texts: list[str]) -> dict[str, Any] | None:
+    """The calls' argument objects as one (lists concatenated), or None if they do not merge."""
+    if len(names) > 1:
+        return None
+    merged: dict[str, Any] = {}
+    for text in texts:
+        try:
+            item = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(item, dict):
+            return None
+        for key, value in item.items():
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(merged[key], list) and isinstance(value, list):
+                merged[key] = [*merged[key], *value]
+            elif merged[key] != value:
+                return None
+    return merged
+
+
 @dataclass
 class CallRecord:
     """What one extraction cost: usage over every completion, and the transient retries."""
@@ -63,6 +104,8 @@ class CallRecord:
     retries: RetryLog = field(default_factory=RetryLog)
     # Told the reported counts that were nonsense (a string, 1e30, negative): counted as 0.
     on_bad_usage: Callable[[dict[str, Any]], None] | None = None
+    # Replies (by id()) whose several tool calls could not be merged into one, and how many.
+    unmerged: dict[int, int] = field(default_factory=dict)
 
     def on_response(self, response: Any) -> None:
         """instructor ``completion:response`` hook: count the completion and its tokens."""
@@ -241,7 +284,12 @@ class ModelClient:
             )
         except Exception as exc:
             raise translate(
-                exc, self.settings, self._where(client), record.retries.attempts, record.usage
+                exc,
+                self.settings,
+                self._where(client),
+                record.retries.attempts,
+                record.usage,
+                unmerged=record.unmerged,
             ) from exc
         return result, record
 
@@ -285,7 +333,12 @@ class ModelClient:
             )
         except Exception as exc:
             raise translate(
-                exc, self.settings, self._where(client), record.retries.attempts, record.usage
+                exc,
+                self.settings,
+                self._where(client),
+                record.retries.attempts,
+                record.usage,
+                unmerged=record.unmerged,
             ) from exc
         return result, record
 
@@ -342,4 +395,7 @@ class ModelClient:
                 f"the server's content filter stopped the reply of {self.settings.model}",
                 usage=record.usage,
             )
+        calls = len(message.tool_calls or [])
+        if calls > 1 and not merge_tool_calls(message):
+            record.unmerged[id(response)] = calls
         return response
