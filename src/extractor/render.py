@@ -115,7 +115,7 @@ def _legends(result: ArticleExtraction) -> tuple[str, str, str]:
         if source
         else "the article text"
     )
-    span = f"span: start-end character offsets into {where}, from 0, end exclusive; ? none"
+    span = f"span: start-end character offsets into {where}, counted from 0, end exclusive"
     return (
         f"{span}; kind: direct = a whole quoted sentence, partial = a quoted fragment, "
         "reported = speech without quotation marks",
