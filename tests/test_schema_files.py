@@ -28,6 +28,7 @@ def test_library_computed_fields_are_read_only() -> None:
     assert quote["properties"]["span"]["readOnly"] is True
     extraction = json.loads((SCHEMAS / "ArticleExtraction.json").read_text())
     assert extraction["properties"]["usage"]["readOnly"] is True
+    assert extraction["properties"]["source"]["readOnly"] is True  # set by the command line
 
 
 def test_a_changed_model_is_detected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
