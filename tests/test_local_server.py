@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +38,7 @@ from extractor import (
     ServerError,
 )
 
+from scripted_server import Reply, ScriptedServer, completion
 from test_extractor import assert_grounded
 
 LOCAL_URL = "http://127.0.0.1:8765/v1"
@@ -121,7 +124,7 @@ def test_json_schema_mode_refused_by_this_server(
             article.text, published=article.published
         )
     assert caught.value.status == 500
-    assert caught.value.attempts == 2 and len(no_sleep) == 1
+    assert caught.value.attempts == 1 and no_sleep == []  # a refusal of the request: no retry
     assert "mode json_schema" in str(caught.value) and "--mode" in str(caught.value)
 
 
@@ -215,3 +218,79 @@ def test_article_longer_than_the_context_is_a_clear_rejection(
         Extractor(**{**options, "max_tokens": 50, "max_transient_retries": 0}).extract(too_long)
     assert caught.value.status == 400 and caught.value.attempts == 1
     assert "too long for this model's context: split it" in str(caught.value)
+
+
+# The scripts that build, start and stop the local servers. The replies here are HAND-WRITTEN
+# (tests/scripted_server.py): they stand in for a server, to test the scripts' own logic.
+needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="the scripts use curl")
+
+
+def wait_for(port: str, log: Path, *pid: str) -> subprocess.CompletedProcess[str]:
+    """Run scripts/wait-for-server.sh for at most three seconds of waiting."""
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "wait-for-server.sh"), port, str(log), *pid],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "EXTRACTOR_SERVER_WAIT": "3"},
+    )
+
+
+@needs_curl
+def test_a_server_that_lists_models_but_cannot_complete_is_not_ready(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    """A server built for the wrong CPU lists its model, then dies on the first completion."""
+    server.replies.extend(Reply(drop=True) for _ in range(10))
+    (tmp_path / "server.log").write_text("the server's last words\n")
+    port = server.base_url.split(":")[-1].split("/")[0]
+    waited = wait_for(port, tmp_path / "server.log")
+    assert waited.returncode == 1 and waited.stdout == ""
+    assert f"no server completed a request on port {port}" in waited.stderr
+    assert "the server's last words" in waited.stderr
+
+
+@needs_curl
+def test_a_server_that_completes_one_token_is_ready(server: ScriptedServer, tmp_path: Path) -> None:
+    server.replies.append(Reply(body=completion({"events": []})))
+    port = server.base_url.split(":")[-1].split("/")[0]
+    waited = wait_for(port, tmp_path / "server.log")
+    assert waited.returncode == 0 and waited.stdout.strip() == server.base_url
+    assert server.requests[0]["max_tokens"] == 1
+
+
+@needs_curl
+def test_a_server_process_that_exited_fails_at_once(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (tmp_path / "server.log").write_text("Illegal instruction\n")
+    waited = wait_for("9", tmp_path / "server.log", str(gone.pid))
+    assert waited.returncode == 1
+    assert "the server on port 9 exited" in waited.stderr and "SIGILL" in waited.stderr
+
+
+def test_stop_ends_the_process_in_the_pid_file_and_removes_the_file(tmp_path: Path) -> None:
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    pidfile = tmp_path / "server.pid"
+    pidfile.write_text(str(running.pid))
+    stop = ROOT / "scripts" / "stop-server.sh"
+    stopped = subprocess.run(["bash", str(stop), str(pidfile)], capture_output=True, text=True)
+    assert stopped.returncode == 0 and f"process {running.pid}" in stopped.stdout
+    assert running.wait(timeout=10) is not None and not pidfile.exists()
+    again = subprocess.run(["bash", str(stop), str(pidfile)], capture_output=True, text=True)
+    assert again.returncode == 0 and again.stdout == ""
+
+
+def test_builds_use_portable_cpu_flags() -> None:
+    """A native build may use AMX, which some kernels refuse: the server then dies with SIGILL."""
+    printed = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "portable-cmake-args.sh")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "-DGGML_NATIVE=OFF" in printed
+    assert not any("AMX" in flag or "AVX512" in flag for flag in printed)
+    for script in ("local-llm.sh", "llama-server.sh"):
+        text = (ROOT / "scripts" / script).read_text()
+        assert "portable-cmake-args.sh" in text and "--no-cache-dir" in text
