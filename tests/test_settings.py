@@ -74,3 +74,17 @@ def test_repr_hides_credentials_in_the_base_url() -> None:
     settings = Settings(base_url="http://alice:s3cret@127.0.0.1:8765/v1", api_key="sk-abc")
     assert "s3cret" not in repr(settings) and "sk-abc" not in repr(settings)
     assert "127.0.0.1:8765" in repr(settings)
+
+
+@pytest.mark.parametrize("name", ["timeout", "backoff_max", "retry_after_max", "backoff_initial"])
+@pytest.mark.parametrize("value", [float("inf"), "inf", "1e400", float("nan"), 1e12])
+def test_non_finite_or_huge_seconds_are_configuration_errors(name: str, value: object) -> None:
+    """inf used to be accepted and fail later as 'connection failed: timestamp out of range'."""
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings(**{name: value})
+
+
+def test_non_finite_seconds_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTRACTOR_TIMEOUT", "1e400")
+    with pytest.raises(ConfigurationError, match="timeout"):
+        Extractor("m", api_key="k")

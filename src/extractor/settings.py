@@ -20,6 +20,8 @@ from extractor.errors import ConfigurationError, validation_messages
 
 __all__ = ["Mode", "Settings", "load_settings", "without_credentials"]
 
+MAX_SECONDS = 1_000_000.0  # about 11 days; larger values overflow the platform's clocks
+
 
 class Mode(str, Enum):
     """How structured output is requested from the server; servers differ in what they accept."""
@@ -49,21 +51,60 @@ class Settings(BaseSettings):
         description="API key; local servers accept any value.",
     )
     mode: Mode = Field(default=Mode.TOOLS, description="Structured-output mode.")
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0, allow_inf_nan=False)
     max_tokens: int = Field(default=4096, gt=0, description="Cap on each reply's tokens.")
-    timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for one reply.")
+    timeout: float = Field(
+        default=120.0,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Seconds one HTTP request may take in all, headers and body (not per read).",
+    )
+    deadline: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Seconds one extraction may take in all: requests, waits and re-asks.",
+    )
     max_reasks: int = Field(
         default=2, ge=0, description="Re-asks after a reply fails validation or grounding."
     )
     max_transient_retries: int = Field(
         default=4, ge=0, description="Retries after 429, 5xx, timeouts and dropped connections."
     )
-    backoff_initial: float = Field(default=1.0, ge=0, description="First backoff, seconds.")
+    max_timeout_retries: int | None = Field(
+        default=None,
+        ge=0,
+        description="Retries after a request timed out; unset: 1 for a server on this machine "
+        "(loopback), where a retry queues behind the abandoned generation, else "
+        "max_transient_retries.",
+    )
+    backoff_initial: float = Field(
+        default=1.0,
+        ge=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="First backoff, seconds.",
+    )
     backoff_max: float = Field(
-        default=30.0, ge=0, description="Cap on the exponential backoff (jitter comes on top)."
+        default=30.0,
+        ge=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Cap on the exponential backoff (jitter comes on top).",
     )
     retry_after_max: float = Field(
-        default=60.0, ge=0, description="Longest Retry-After the library will honour, seconds."
+        default=60.0,
+        ge=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Longest Retry-After the library will honour, seconds.",
+    )
+    max_reply_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1024,
+        description="Largest reply body accepted, counted after decompression.",
     )
     max_chars: int = Field(
         default=200_000,
