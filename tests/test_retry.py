@@ -12,6 +12,7 @@ import pytest
 
 from extractor.retry import RetryLog, is_transient, retry_after_seconds, transient_retrying
 from extractor.settings import Settings
+from extractor.transport import current_deadline
 
 URL = "http://x/v1/chat/completions"
 
@@ -140,9 +141,17 @@ def test_retry_after_as_http_date() -> None:
     assert 27.0 <= seconds <= 30.5
 
 
-def test_retry_after_in_the_past_is_zero() -> None:
-    assert retry_after_seconds(rate_limited("Wed, 21 Oct 2015 07:28:00 GMT")) == 0.0
-    assert retry_after_seconds(rate_limited("-5")) == 0.0
+def test_invalid_retry_after_is_ignored() -> None:
+    """A negative value or a past date used to mean 'retry now': requests back to back."""
+    assert retry_after_seconds(rate_limited("Wed, 21 Oct 2015 07:28:00 GMT")) is None
+    assert retry_after_seconds(rate_limited("-5")) is None
+    assert retry_after_seconds(status_error(429, {"retry-after-ms": "-1"})) is None
+    error = status_error(429, {"retry-after-ms": "-1", "retry-after": "2"})
+    assert retry_after_seconds(error) == 2.0
+
+
+def test_zero_retry_after_is_valid() -> None:
+    assert retry_after_seconds(rate_limited("0")) == 0.0
 
 
 def test_retry_after_absent() -> None:
@@ -330,3 +339,154 @@ async def test_async_permanent_error_is_not_retried(settings: Settings, slept: l
         await transient_retrying(settings, RetryLog(), is_async=True)(call)
     assert calls[0] == 1
     assert slept == []
+
+
+# Permanent refusals dressed as 500 (llama-cpp-python and json_schema)
+
+# The body llama-cpp-python's server sent, as recorded in
+# tests/cassettes/test_local_server/test_json_schema_mode_refused_by_this_server.yaml.
+LLAMA_CPP_JSON_SCHEMA_500 = {
+    "error": {
+        "message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', "
+        "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", "
+        "'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  "
+        'File "/root/.cache/extractor-local-llm/venv/lib/python3.11/site-packages/llama_cpp/'
+        'server/app.py", line 376, in create_chat_completion\n    POST /v1/chat/completions',
+        "type": "internal_server_error",
+        "param": None,
+        "code": None,
+    }
+}
+
+
+def error_with_body(status: int, body: object) -> openai.APIStatusError:
+    response = httpx2.Response(status, json=body, request=request())
+    return openai.InternalServerError(f"HTTP {status}", response=response, body=body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        LLAMA_CPP_JSON_SCHEMA_500,
+        {"error": {"message": "response_format is not supported", "type": "invalid_request_error"}},
+        {"detail": [{"type": "missing", "loc": ["body", "messages"], "msg": "Field required"}]},
+    ],
+    ids=["llama-cpp-python", "invalid_request_error", "fastapi-detail"],
+)
+def test_a_500_refusing_the_request_is_permanent(body: object) -> None:
+    assert not is_transient(error_with_body(500, body))
+
+
+def test_an_ordinary_500_is_transient() -> None:
+    body = {"error": {"message": "The server had an error while processing your request."}}
+    assert is_transient(error_with_body(500, body))
+
+
+def test_a_refusing_500_is_not_retried(settings: Settings, slept: list[float]) -> None:
+    log = RetryLog()
+    call, calls = failing([error_with_body(500, LLAMA_CPP_JSON_SCHEMA_500)])
+    with pytest.raises(openai.InternalServerError):
+        transient_retrying(settings, log, is_async=False)(call)
+    assert calls[0] == 1 and slept == []
+
+
+# Timeouts against a server on this machine
+
+
+def timed_out(cause: Exception | None = None) -> openai.APITimeoutError:
+    error = openai.APITimeoutError(request())
+    error.__cause__ = cause or httpx2.ReadTimeout("timed out")
+    return error
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://127.0.0.1:8765/v1", "http://localhost:8080/v1", "http://[::1]:8080/v1"],
+)
+def test_a_timeout_on_loopback_is_retried_once(base_url: str, slept: list[float]) -> None:
+    """A local server still generates the abandoned reply: each retry queues behind it."""
+    settings = Settings(base_url=base_url, max_transient_retries=4)
+    log = RetryLog()
+    call, calls = failing([timed_out() for _ in range(5)])
+    with pytest.raises(openai.APITimeoutError):
+        transient_retrying(settings, log, is_async=False)(call)
+    assert calls[0] == 2 and len(slept) == 1
+
+
+def test_timeout_retries_elsewhere_and_when_set(slept: list[float]) -> None:
+    remote = Settings(base_url="https://api.example.com/v1", max_transient_retries=3)
+    call, calls = failing([timed_out() for _ in range(3)])
+    assert transient_retrying(remote, RetryLog(), is_async=False)(call) == "ok"
+    assert calls[0] == 4
+    chosen = Settings(base_url="http://127.0.0.1:8765/v1", max_timeout_retries=0)
+    call, calls = failing([timed_out()])
+    with pytest.raises(openai.APITimeoutError):
+        transient_retrying(chosen, RetryLog(), is_async=False)(call)
+    assert calls[0] == 1
+
+
+def test_a_connect_timeout_on_loopback_keeps_every_retry(slept: list[float]) -> None:
+    """The request never reached the server: nothing is queued behind it."""
+    settings = Settings(base_url="http://127.0.0.1:8765/v1", max_transient_retries=3)
+    call, calls = failing([timed_out(httpx2.ConnectTimeout("connect")) for _ in range(3)])
+    assert transient_retrying(settings, RetryLog(), is_async=False)(call) == "ok"
+    assert calls[0] == 4
+
+
+def test_timeouts_are_counted_per_request(slept: list[float]) -> None:
+    settings = Settings(base_url="http://127.0.0.1:8765/v1")
+    log = RetryLog()
+    for _ in range(2):  # the first request and a re-ask: each may retry one timeout
+        log.start_request()
+        call, calls = failing([timed_out()])
+        assert transient_retrying(settings, log, is_async=False)(call) == "ok"
+        assert calls[0] == 2
+
+
+# The deadline of a whole call
+
+
+def test_no_retry_that_would_wait_past_the_deadline(slept: list[float]) -> None:
+    settings = Settings(deadline=10, backoff_initial=1, backoff_max=4)
+    log = RetryLog()
+    log.started -= 9.5  # 9.5 s of the call are spent; every backoff is at least 1 s
+    call, calls = failing([status_error(503)])
+    with pytest.raises(openai.APIStatusError):
+        transient_retrying(settings, log, is_async=False)(call)
+    assert calls[0] == 1 and slept == []
+
+
+def test_each_attempt_runs_with_the_call_deadline_in_scope(slept: list[float]) -> None:
+    settings = Settings(deadline=30)
+    log = RetryLog()
+    seen: list[float | None] = []
+
+    def call() -> str:
+        seen.append(current_deadline())
+        if len(seen) == 1:
+            raise status_error(503)
+        return "ok"
+
+    for attempt in transient_retrying(settings, log, is_async=False):
+        with attempt:
+            call()
+    assert seen == [log.started + 30, log.started + 30]
+    assert current_deadline() is None
+    assert transient_retrying(settings, log, is_async=False)(call) == "ok"
+    assert seen[-1] == log.started + 30 and current_deadline() is None
+
+
+async def test_async_attempts_run_with_the_call_deadline_in_scope(slept: list[float]) -> None:
+    settings = Settings(deadline=30)
+    log = RetryLog()
+    seen: list[float | None] = []
+
+    async def call() -> str:
+        seen.append(current_deadline())
+        return "ok"
+
+    async for attempt in transient_retrying(settings, log, is_async=True):
+        with attempt:
+            await call()
+    assert await transient_retrying(settings, log, is_async=True)(call) == "ok"
+    assert seen == [log.started + 30] * 2 and current_deadline() is None
