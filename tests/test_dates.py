@@ -6,7 +6,10 @@ import datetime
 
 import pytest
 
+from extractor.alignment import ArticleIndex
 from extractor.dates import DatePrecision, ResolvedDate, Tense, parse_date_line, resolve_date
+from extractor.models import Event
+from extractor.response_model import GroundingContext
 
 D = datetime.date
 PUB = D(2025, 8, 27)  # a Wednesday
@@ -113,7 +116,10 @@ TABLE: list[tuple[str | None, str, str | None, str | None, DatePrecision]] = [
     (W, "this Sunday", "2025-08-31", "2025-08-31", DAY),
     (W, "next Monday", "2025-09-01", "2025-09-01", DAY),
     (W, "next Wednesday", "2025-09-03", "2025-09-03", DAY),
-    (W, "last week, on Monday", "2025-08-25", "2025-08-25", DAY),
+    (W, "last week, on Monday", "2025-08-18", "2025-08-18", DAY),  # the week named wins
+    (W, "Monday two weeks ago", "2025-08-11", "2025-08-11", DAY),
+    (W, "earlier this week, on Monday", "2025-08-25", "2025-08-25", DAY),
+    (W, "on Tuesday next week", "2025-09-02", "2025-09-02", DAY),
     # --- weeks ---
     (W, "last week", "2025-08-18", "2025-08-24", WEEK),
     (W, "the previous week", "2025-08-18", "2025-08-24", WEEK),
@@ -121,6 +127,8 @@ TABLE: list[tuple[str | None, str, str | None, str | None, DatePrecision]] = [
     (W, "earlier this week", "2025-08-25", "2025-08-31", WEEK),
     (W, "next week", "2025-09-01", "2025-09-07", WEEK),
     (W, "three weeks ago", "2025-08-04", "2025-08-10", WEEK),
+    (W, "the week before last", "2025-08-11", "2025-08-17", WEEK),
+    (W, "the year before last", "2023-01-01", "2023-12-31", YEAR),
     ("2025-01-01", "last week", "2024-12-23", "2024-12-29", WEEK),
     (W, "this month, and last week", "2025-08-18", "2025-08-24", WEEK),
     # --- months ---
@@ -160,6 +168,10 @@ TABLE: list[tuple[str | None, str, str | None, str | None, DatePrecision]] = [
     ("2025-01-10", "Dec. 30-Jan. 2", "2024-12-30", "2025-01-02", DAY),
     (W, "Feb. 27-30", None, None, UNK),
     (W, "between March and May", "2025-03-01", "2025-05-31", MONTH),
+    (W, "January to March", "2025-01-01", "2025-03-31", MONTH),
+    (W, "they may march to May Square", None, None, UNK),
+    (W, "2025-08-01 to 2025-08-05", "2025-08-01", "2025-08-05", DAY),
+    (W, "the 2021/22 season", "2021-01-01", "2022-12-31", YEAR),
     (W, "from November 2024 to January 2025", "2024-11-01", "2025-01-31", MONTH),
     (W, "2019-2021", "2019-01-01", "2021-12-31", YEAR),
     (W, "2019\u201321", "2019-01-01", "2021-12-31", YEAR),
@@ -235,6 +247,37 @@ def test_tense_leans_a_day_or_month_without_a_year(
     published: datetime.date, text: str, tense: Tense, expected: ResolvedDate
 ) -> None:
     assert resolve_date(text, published, tense=tense) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "date_text", "expected"),
+    [
+        ("occurred", "Friday", day(2025, 8, 22)),
+        ("planned", "Friday", day(2025, 8, 29)),
+        ("planned", "on Jan. 2", day(2026, 1, 2)),
+        ("proposed", "in March", ResolvedDate(D(2026, 3, 1), D(2026, 3, 31), MONTH)),
+        ("occurred", "the talks scheduled for Feb. 24", day(2025, 2, 24)),
+        ("hypothetical", "will meet on Jan. 2", day(2026, 1, 2)),  # tense read from the text
+        ("planned", "last Friday", day(2025, 8, 22)),  # words beat the status
+    ],
+)
+def test_event_status_gives_the_tense(status: str, date_text: str, expected: ResolvedDate) -> None:
+    """A planned event's bare 'Friday' is the coming one; an occurred event's the last one."""
+    article = "Leaders met in Washington."
+    raw = {
+        "kind": "meeting",
+        "summary": "Leaders met.",
+        "date_text": date_text,
+        "status": status,
+        "evidence": "Leaders met",
+    }
+    context = GroundingContext(ArticleIndex(article), published=PUB).as_validation_context()
+    event = Event.model_validate(raw, context=context)
+    assert (event.date, event.date_end, event.precision) == (
+        expected.start,
+        expected.end,
+        expected.precision,
+    )
 
 
 @pytest.mark.parametrize(

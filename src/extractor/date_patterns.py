@@ -41,8 +41,13 @@ def _yyyy(group: str) -> str:
 
 _COUNT = rf"\d{{1,3}}|{'|'.join(NUMBERS)}"
 _SEP = r"(?P<sep>\s*-+\s*|\s+(?:to|through|thru|until|till|and)\s+)"
+_YEAR_SEP = _SEP.replace("-+", "[-/]")  # '2021/22' too
 _FROM = r"(?P<from>\b(?:between|from)\s+)?"
 ISO_RE = re.compile(r"(?<![\d-])(?P<year>\d{4})-(?P<mon>\d{1,2})-(?P<day>\d{1,2})(?![\d-])")
+ISO_RANGE_RE = re.compile(
+    rf"(?<![\d-])(?P<y1>\d{{4}})-(?P<m1>\d{{1,2}})-(?P<d1>\d{{1,2}}){_SEP}"
+    r"(?P<y2>\d{4})-(?P<m2>\d{1,2})-(?P<d2>\d{1,2})(?![\d-])"
+)
 MDY_RE = re.compile(rf"\b{_mon('mon')}\s*{_dd('day')}(?:,?\s*{_yyyy('year')})?")
 DMY_RE = re.compile(
     rf"(?<![\d.,])\b{_dd('day')}\s+(?:of\s+)?{_mon('mon')}(?:,?\s*{_yyyy('year')})?"
@@ -61,7 +66,7 @@ MONTH_RANGE_RE = re.compile(
     rf"(?:,?\s*{_yyyy('y2')})?"
 )
 YEAR_RANGE_RE = re.compile(
-    rf"{_FROM}(?<![\d,.$/-])\b{_yyyy('y1')}{_SEP}(?:{_yyyy('y2')}|(?P<yy>\d\d))(?![\d-])"
+    rf"{_FROM}(?<![\d,.$/-])\b{_yyyy('y1')}{_YEAR_SEP}(?:{_yyyy('y2')}|(?P<yy>\d\d))(?![\d-])"
 )
 BARE_MONTH_RE = re.compile(
     r"(?:\b(?P<ctx>in|since|during|until|by|of|from|early|late|mid|last|this|next|before|after"
@@ -78,6 +83,7 @@ AGO_RE = re.compile(
     rf"\b(?P<n>{_COUNT})\s+(?P<unit>day|week|month|year)s?\s+(?P<dir>ago|from now)\b"
 )
 UNIT_RE = re.compile(r"\b(?P<mod>this|last|previous|next)\s+(?P<unit>week|month|year)\b")
+BEFORE_LAST_RE = re.compile(r"\b(?P<unit>week|month|year) before last\b")
 ANNIVERSARY_RE = re.compile(  # 'two years ago this month', 'this week last year'
     rf"\b(?:(?:(?P<n>{_COUNT})\s+years?\s+ago|(?P<mod>last|next) year)\s*,?\s*(?:on\s+)?"
     r"(?P<now>today|this (?:day|week|month))"

@@ -1,6 +1,6 @@
 """Resolve dates written in news articles ('last week', 'on Feb. 24') against a publish date.
 
-Rules, each beating the ones after it:
+Rules:
 
 * An impossible date ('Feb. 30', 'on 31 June', '2025-02-30', 'Feb. 29' falling in a year
   without one) makes the whole text UNKNOWN; its month is not reported instead. A number after
@@ -9,7 +9,8 @@ Rules, each beating the ones after it:
   'next year') is the year of a month and day or a month written without one ("last year's
   summit on Sept. 12" is 2024-09-12 in an article of 2025-08-27); a text naming two different
   years leaves such a day or month unresolved. 'N years ago today / this week / this month' is
-  that day, week or month N years back.
+  that day, week or month N years back. Likewise a week the text names ('last week', 'two weeks
+  ago', 'the week before last') holds a bare weekday: 'last week, on Monday' is 2025-08-18.
 * A month and day with no year ('on Jan. 2') and a bare month ('in October') go to the nearest
   year in the direction of tense. Past, the default: the latest one starting at most 31 days
   after publication ('Jan. 2' in an article of 2025-12-30 is 2026-01-02; 'Sept. 28' in one of
@@ -23,8 +24,8 @@ Rules, each beating the ones after it:
   ('last August' in an article of 2025-08-27 is August 2024); 'this <month>' is that month
   of the publication year; 'next <month>' is the first such month after the publication month.
 * Ranges keep both ends at the precision of their ends: 'March 3-5', '3-5 March',
-  'March 30-April 2', 'Dec. 30-Jan. 2' (the end rolls into the next year), 'between March and
-  May', 'between 2019 and 2021', '2019-21'.
+  'March 30-April 2', 'Dec. 30-Jan. 2' (the end rolls into the next year), '2025-08-01 to
+  2025-08-05', 'between March and May', 'between 2019 and 2021', '2019-21', '2021/22'.
 * Several dates in one text: the most precise wins (day, week, month, year); among equals, a
   whole expression (a range, 'two years ago this month') beats its parts, a written date beats
   a relative one, and then the earlier in the text wins.
@@ -37,6 +38,7 @@ Rules, each beating the ones after it:
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime
 import logging
 import re
@@ -100,6 +102,7 @@ class _Context:
     published: datetime.date | None
     future: bool
     years: frozenset[int]  # every year the text names, written or relative
+    weeks: frozenset[datetime.date]  # the Monday of every week it names ('last week')
 
 
 def _day(d: datetime.date) -> ResolvedDate:
@@ -180,7 +183,7 @@ def _month_day(m: re.Match[str], ctx: _Context) -> ResolvedDate | None:
 def _joined(m: re.Match[str], to_needs_from: bool = False) -> bool:
     """Whether the words between two dates make a range ('and' needs 'between' before it)."""
     sep = m["sep"].strip()
-    if sep == "and" or (sep == "to" and to_needs_from):
+    if sep == "and" or (sep == "to" and to_needs_from):  # "they march to May Square"
         return m["from"] is not None and (sep != "and" or m["from"].startswith("between"))
     return True
 
@@ -212,7 +215,7 @@ def _day_range(m: re.Match[str], ctx: _Context) -> ResolvedDate | None:
 
 
 def _month_range(m: re.Match[str], ctx: _Context) -> ResolvedDate | None:
-    if not _joined(m, to_needs_from=True):
+    if not _joined(m, to_needs_from=m["m1"] in ("may", "march")):  # 'march to', a verb
         return None
     m1, m2 = _month_num(m["m1"]), _month_num(m["m2"])
     years = _ends(m, m1, (1, _MAX_DAY[m1 - 1]), m2, ctx)
@@ -222,8 +225,14 @@ def _month_range(m: re.Match[str], ctx: _Context) -> ResolvedDate | None:
     return ResolvedDate(start, end, DatePrecision.MONTH)
 
 
+def _iso_range(m: re.Match[str], ctx: _Context) -> ResolvedDate | None:
+    start = _date(int(m["y1"]), int(m["m1"]), int(m["d1"]))
+    end = _date(int(m["y2"]), int(m["m2"]), int(m["d2"]))
+    return ResolvedDate(start, end, DatePrecision.DAY) if _joined(m) and start < end else None
+
+
 def _year_range(m: re.Match[str], ctx: _Context) -> ResolvedDate | None:
-    if not _joined(m) or (m["yy"] and not m["sep"].strip().startswith("-")):
+    if not _joined(m) or (m["yy"] and m["sep"].strip() not in ("-", "/")):
         return None
     y1 = int(m["y1"])
     y2 = int(m["y2"]) if m["y2"] else y1 // 100 * 100 + int(m["yy"])  # '2019-21'
@@ -246,8 +255,12 @@ def _relative_day(m: re.Match[str], published: datetime.date, ctx: _Context) -> 
     return _day(published + datetime.timedelta(days=_REL_DAY_OFFSET.get(m["word"], 0)))
 
 
-def _weekday(m: re.Match[str], published: datetime.date, ctx: _Context) -> ResolvedDate:
+def _weekday(m: re.Match[str], published: datetime.date, ctx: _Context) -> ResolvedDate | None:
     target, today = pat.WEEKDAYS.index(m["wd"]), published.weekday()
+    if m["mod"] is None and ctx.weeks:  # 'last week, on Monday': the week named wins
+        if len(ctx.weeks) > 1:
+            return None
+        return _day(next(iter(ctx.weeks)) + datetime.timedelta(days=target))
     if m["mod"] == "this":  # the one in the publication's week, Monday to Sunday
         delta = target - today
     elif m["mod"] == "next" or (m["mod"] is None and ctx.future):
@@ -274,6 +287,10 @@ def _ago(m: re.Match[str], published: datetime.date, ctx: _Context) -> ResolvedD
 
 def _unit(m: re.Match[str], published: datetime.date, ctx: _Context) -> ResolvedDate:
     return _shift(published, m["unit"], _SHIFT[m["mod"]])
+
+
+def _before_last(m: re.Match[str], published: datetime.date, ctx: _Context) -> ResolvedDate:
+    return _shift(published, m["unit"], -2)
 
 
 def _month_year(m: re.Match[str], ctx: _Context) -> ResolvedDate:
@@ -318,6 +335,7 @@ def _anchored(build: _AnchoredBuilder) -> _Builder:
 
 # Within one precision, earlier rules win ('Friday, Feb. 24' is Feb. 24), then earlier text.
 _RULES: tuple[tuple[re.Pattern[str], _Builder], ...] = (
+    (pat.ISO_RANGE_RE, _iso_range),
     (pat.MDY_RANGE_RE, _day_range),
     (pat.DMY_RANGE_RE, _day_range),
     (pat.ANNIVERSARY_RE, _anchored(_anniversary)),
@@ -333,26 +351,30 @@ _RULES: tuple[tuple[re.Pattern[str], _Builder], ...] = (
     (pat.WEEKDAY_RE, _anchored(_weekday)),
     (pat.AGO_RE, _anchored(_ago)),
     (pat.UNIT_RE, _anchored(_unit)),
+    (pat.BEFORE_LAST_RE, _anchored(_before_last)),
 )
 
 
 def _context(norm: str, published: datetime.date | None, tense: object) -> _Context:
-    """Read the tense and the years the text names."""
+    """Read the tense, and the years and weeks the text names."""
     if tense not in ("past", "future"):
         tense = "future" if pat.FUTURE_RE.search(norm) and not pat.PAST_RE.search(norm) else "past"
     years = {int(m["year"]) for m in pat.BARE_YEAR_RE.finditer(norm)}
+    weeks: set[datetime.date] = set()
     if published is not None:
-        years.update(
-            published.year + _SHIFT[m["mod"]]
-            for m in pat.UNIT_RE.finditer(norm)
-            if m["unit"] == "year"
-        )
-        years.update(
-            published.year + (-1 if m["dir"] == "ago" else 1) * _count(m["n"])
+        named = [(m["unit"], _SHIFT[m["mod"]]) for m in pat.UNIT_RE.finditer(norm)]
+        named += [(m["unit"], -2) for m in pat.BEFORE_LAST_RE.finditer(norm)]
+        named += [
+            (m["unit"], (-1 if m["dir"] == "ago" else 1) * _count(m["n"]))
             for m in pat.AGO_RE.finditer(norm)
-            if m["unit"] == "year"
-        )
-    return _Context(published, tense == "future", frozenset(years))
+        ]
+        years.update(published.year + n for unit, n in named if unit == "year")
+        for unit, n in named:
+            if unit == "week":
+                with contextlib.suppress(OverflowError):  # '999 weeks ago' in year 1
+                    day = published + datetime.timedelta(weeks=n)
+                    weeks.add(day - datetime.timedelta(days=day.weekday()))
+    return _Context(published, tense == "future", frozenset(years), frozenset(weeks))
 
 
 def resolve_date(
