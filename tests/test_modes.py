@@ -125,3 +125,53 @@ def test_tool_calls_that_cannot_be_merged_end_in_extraction_error(server: Script
         extractor.extract(TEXT, schema=Headline)
     assert "2 tool calls" in str(caught.value)
     assert caught.value.raw_reply is not None and "Oth" in caught.value.raw_reply
+
+
+GARBLED = "Here is the JSON:\n```json\n" + '{"quotes": [{"text": "neg' * 60 + "\n```"
+
+
+def test_md_json_garbage_is_reasked(server: ScriptedServer) -> None:
+    """A garbled md_json reply is the model's fault: asked again, not a server failure."""
+    server.replies.extend([Reply(content_reply(GARBLED)), Reply(REPLIES[Mode.MD_JSON])])
+    extractor = Extractor("m", base_url=server.base_url, api_key="k", mode=Mode.MD_JSON)
+    result = extractor.extract(TEXT)
+    assert result.quotes[0].text == "negative attitude" and result.usage.requests == 2
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        GARBLED,
+        "I cannot find any quotes, sorry.",
+        "```json\n" + "[" * 200 + "]" * 200 + "\n```",  # deeper than instructor reads
+        "{" * 5000,
+    ],
+)
+def test_md_json_garbage_ends_in_extraction_error(server: ScriptedServer, content: str) -> None:
+    server.replies.extend([Reply(content_reply(content))] * 2)
+    extractor = Extractor(
+        "m", base_url=server.base_url, api_key="k", mode=Mode.MD_JSON, max_reasks=1
+    )
+    with pytest.raises(ExtractionError) as caught:
+        extractor.extract(TEXT)
+    assert "no JSON object" in str(caught.value) and caught.value.usage is not None
+    assert caught.value.usage.requests == 2 and len(server.requests) == 2
+    assert caught.value.raw_reply == content
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        f"Sure. {json.dumps(ARGUMENTS)} Hope this helps!",
+        f"```\n{json.dumps(ARGUMENTS)}\n```\nNote: {{not json",
+        f"{json.dumps(ARGUMENTS)}\n" + "{" * 3000,
+        f"```json\n{{broken\n```\n```json\n{json.dumps(ARGUMENTS)}\n```",
+    ],
+)
+def test_md_json_finds_the_json_around_prose_and_debris(
+    server: ScriptedServer, content: str
+) -> None:
+    server.replies.append(Reply(content_reply(content)))
+    extractor = Extractor("m", base_url=server.base_url, api_key="k", mode=Mode.MD_JSON)
+    result = extractor.extract(TEXT)
+    assert result.quotes[0].text == "negative attitude" and result.usage.requests == 1

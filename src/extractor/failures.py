@@ -40,11 +40,13 @@ def translate(
     attempts: int,
     usage: Usage,
     *,
-    unmerged: dict[int, int] | None = None,
+    problems: dict[int, str] | None = None,
+    originals: dict[int, str] | None = None,
 ) -> errors.ExtractorError:
     """Our own error for whatever instructor or openai raised, naming the server and model.
 
-    `unmerged` maps replies (by ``id()``) whose several tool calls did not merge to their count.
+    `problems` and `originals` map replies (by ``id()``) the library found unusable as they came
+    to a line saying why, and to the raw text it replaced before instructor read them.
     """
     if isinstance(exc, errors.ExtractorError):
         return exc
@@ -63,9 +65,11 @@ def translate(
         failed = [
             errors.FailedAttempt(
                 number=attempt.attempt_number,
-                errors=_several_calls(attempt.completion, unmerged or {})
-                + error_lines(attempt.exception),
-                raw_reply=reply_text(attempt.completion),
+                errors=[(problems or {})[id(attempt.completion)]]
+                if id(attempt.completion) in (problems or {})
+                else error_lines(attempt.exception),
+                raw_reply=(originals or {}).get(id(attempt.completion))
+                or reply_text(attempt.completion),
             )
             for attempt in exc.failed_attempts
         ]
@@ -82,17 +86,6 @@ def translate(
         attempts=attempts,
         usage=usage,
     )
-
-
-def _several_calls(completion: Any, unmerged: dict[int, int]) -> list[str]:
-    """The line saying a reply made tool calls that could not be merged, if it did."""
-    calls = unmerged.get(id(completion)) if completion is not None else None
-    if calls is None:
-        return []
-    return [
-        f"the reply made {calls} tool calls that cannot be merged into one "
-        "(different tools, values that disagree, or arguments that are not JSON objects)"
-    ]
 
 
 def shorten(text: str, limit: int) -> str:

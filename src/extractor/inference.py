@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from extractor import errors
 from extractor.failures import translate
+from extractor.json_reply import json_in_reply
 from extractor.models import Usage
 from extractor.retry import RetryLog, transient_retrying
 from extractor.settings import Mode, Settings, without_credentials
@@ -104,8 +105,9 @@ class CallRecord:
     retries: RetryLog = field(default_factory=RetryLog)
     # Told the reported counts that were nonsense (a string, 1e30, negative): counted as 0.
     on_bad_usage: Callable[[dict[str, Any]], None] | None = None
-    # Replies (by id()) whose several tool calls could not be merged into one, and how many.
-    unmerged: dict[int, int] = field(default_factory=dict)
+    # Replies (by id()) that could not be used as they came: why, and the raw text we replaced.
+    problems: dict[int, str] = field(default_factory=dict)
+    originals: dict[int, str] = field(default_factory=dict)
 
     def on_response(self, response: Any) -> None:
         """instructor ``completion:response`` hook: count the completion and its tokens."""
@@ -289,7 +291,8 @@ class ModelClient:
                 self._where(client),
                 record.retries.attempts,
                 record.usage,
-                unmerged=record.unmerged,
+                problems=record.problems,
+                originals=record.originals,
             ) from exc
         return result, record
 
@@ -338,7 +341,8 @@ class ModelClient:
                 self._where(client),
                 record.retries.attempts,
                 record.usage,
-                unmerged=record.unmerged,
+                problems=record.problems,
+                originals=record.originals,
             ) from exc
         return result, record
 
@@ -397,5 +401,18 @@ class ModelClient:
             )
         calls = len(message.tool_calls or [])
         if calls > 1 and not merge_tool_calls(message):
-            record.unmerged[id(response)] = calls
+            record.problems[id(response)] = (
+                f"the reply made {calls} tool calls that cannot be merged into one (different "
+                "tools, values that disagree, or arguments that are not JSON objects)"
+            )
+        if self.settings.mode is Mode.MD_JSON and isinstance(message.content, str):
+            found = json_in_reply(message.content)
+            if found != message.content:
+                record.originals[id(response)] = message.content
+                # Only the JSON, so instructor reads it at once; nothing, to have it re-asked.
+                message.content = found or ""
+            if found is None:
+                record.problems[id(response)] = (
+                    "the reply held no JSON object that could be read (mode md_json)"
+                )
         return response
