@@ -467,3 +467,35 @@ def test_example_refuses_another_article_without_a_key(tmp_path: Path) -> None:
     assert "recording" in done.stderr and "example article" in done.stderr
     assert "OPENAI_API_KEY" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_empty_path_is_named_as_such() -> None:
+    result = runner.invoke(app, ["extract", ""])
+    assert result.exit_code == 2
+    assert "an empty path" in one_line_error(result.output)
+
+
+def test_output_a_terminal_cannot_encode_is_escaped_not_a_traceback(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Peskov said it\u2019s over.", encoding="utf-8")
+    reply = {
+        "quotes": [{"text": "it\u2019s over", "speaker": {"name": "Peskov"}, "kind": "partial"}]
+    }
+    server.replies.append(Reply(completion(reply)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EXTRACTOR_"))}
+    env["PYTHONIOENCODING"] = "ascii"
+    command = "from extractor.cli import main; main()"
+    args = ["extract", str(path), "--format", "json", "--base-url", server.base_url]
+    done = subprocess.run(
+        [sys.executable, "-c", command, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["quotes"][0]["text"] == "it\u2019s over"

@@ -11,6 +11,7 @@ terminal. Printed offsets index the file as given (see `render.against_source`).
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -181,7 +182,7 @@ def main_options(
 @app.command(cls=_PlainUsage)
 def extract(
     article: Annotated[
-        Path, typer.Argument(metavar="ARTICLE", help="Article text file (UTF-8); - reads stdin.")
+        str, typer.Argument(metavar="ARTICLE", help="Article text file (UTF-8); - reads stdin.")
     ],
     model: Annotated[str | None, typer.Option(help="Model name [env: EXTRACTOR_MODEL].")] = None,
     base_url: Annotated[
@@ -207,6 +208,9 @@ def extract(
     Printed spans are character offsets into ARTICLE as Python reads it, date line included.
     """
     setup_logging(verbose)
+    for stream in (sys.stdout, sys.stderr):  # a character the terminal cannot show is escaped
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     # Piped tables get room to be read; a terminal keeps its own width.
     out = stdout if stdout.is_terminal else Console(soft_wrap=True, width=120)
     loaded: Article | None = None
@@ -218,9 +222,11 @@ def extract(
             max_reasks=max_reasks,
             max_tokens=max_tokens,
         )
+        if not article:
+            raise InputError("an empty path is not an article file; give a file, or - for stdin")
         loaded = (
             read_stdin(settings.max_chars)
-            if str(article) == "-"
+            if article == "-"
             else read_article(article, max_chars=settings.max_chars)
         )
         date = parse_published(published) or loaded.published
