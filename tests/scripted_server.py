@@ -23,6 +23,8 @@ class Reply:
     delay: float = 0.0
     drop: bool = False
     cut_after: int | None = None  # send the full content-length, then only this many bytes
+    trickle: float = 0.0  # send the body one byte at a time, this many seconds apart
+    trickle_headers: float = 0.0  # send endless header lines, this many seconds apart
 
 
 class ScriptedServer:
@@ -65,6 +67,12 @@ class ScriptedServer:
                 data = (
                     reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
                 )
+                if reply.trickle_headers:  # a status line, then header lines that never end
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for number in range(100_000):
+                        time.sleep(reply.trickle_headers)
+                        self.wfile.write(f"x-trickle-{number}: a\r\n".encode())
+                    return
                 self.send_response(reply.status)
                 headers = {"content-type": "application/json", **reply.headers}
                 for key, value in headers.items():
@@ -76,6 +84,11 @@ class ScriptedServer:
                     self.wfile.flush()
                     self.close_connection = True
                     self.connection.shutdown(2)
+                    return
+                if reply.trickle:
+                    for byte in data:
+                        self.wfile.write(bytes((byte,)))
+                        time.sleep(reply.trickle)
                     return
                 self.wfile.write(data)
 

@@ -9,7 +9,10 @@ sleeping), the usage counted and the error type.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import tracemalloc
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -382,3 +385,156 @@ def test_credentials_in_base_url_never_reach_a_message(
     with pytest.raises(ServerError) as caught:
         run(make(f"http://alice:s3cret-pass@{host}"))
     assert "s3cret-pass" not in str(caught.value) and host in str(caught.value)
+
+
+# Slow, huge and self-contradicting replies (issue 7).
+
+
+def test_body_trickle_is_timed_out_as_a_whole(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    """One body byte every 50 ms: each read is quick, the request is not; timeout bounds it all."""
+    server.replies.append(Reply(completion(GOOD), trickle=0.05))
+    with pytest.raises(ConnectionFailedError) as caught:
+        run(make(server.base_url, timeout=0.5, max_transient_retries=0))
+    assert "timed out (timeout 0.5s)" in str(caught.value) and caught.value.attempts == 1
+    assert len(server.requests) == 1 and no_sleep == []
+
+
+def test_header_trickle_is_timed_out_as_a_whole(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    server.replies.append(Reply(completion(GOOD), trickle_headers=0.05))
+    with pytest.raises(ConnectionFailedError) as caught:
+        run(make(server.base_url, timeout=0.5, max_transient_retries=0))
+    assert "timed out" in str(caught.value) and len(server.requests) == 1
+
+
+def test_deadline_bounds_the_whole_call(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    server.replies.extend([Reply(completion(GOOD), trickle=0.05) for _ in range(3)])
+    with pytest.raises(ConnectionFailedError, match="timed out"):
+        run(make(server.base_url, timeout=60, deadline=0.5))
+    assert len(server.requests) == 1 and no_sleep == []  # no retry is left time to run
+
+
+def test_no_retry_waits_past_the_deadline(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    server.replies.extend([Reply(error_body("busy"), status=503, headers={"retry-after": "5"})])
+    with pytest.raises(ServerError) as caught:
+        run(make(server.base_url, deadline=2))
+    assert caught.value.attempts == 1 and len(server.requests) == 1 and no_sleep == []
+
+
+def test_a_timeout_on_loopback_is_retried_only_once(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    """A local server goes on generating the abandoned reply; more retries would queue behind it."""
+    server.replies.extend([Reply(completion(GOOD), delay=0.6) for _ in range(5)])
+    with pytest.raises(ConnectionFailedError) as caught:
+        run(make(server.base_url, timeout=0.2, max_transient_retries=4))
+    assert caught.value.attempts == 2 and len(server.requests) == 2 and len(no_sleep) == 1
+
+
+def bomb(inflated: int) -> bytes:
+    """A valid completion padded with `inflated` bytes of JSON white space, gzipped (~1000:1)."""
+    text = json.dumps(completion(GOOD)).encode()
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    parts = [compressor.compress(text[:-1])]
+    block = b" " * (1 << 20)
+    parts += [compressor.compress(block) for _ in range(inflated >> 20)]
+    return b"".join([*parts, compressor.compress(text[-1:]), compressor.flush()])
+
+
+def test_gzip_bomb_is_refused_early(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    """64 KiB of gzip inflating to 64 MiB: refused past max_reply_bytes, never inflated whole."""
+    body = bomb(64 << 20)
+    assert len(body) < 128 << 10
+    server.replies.append(Reply(body, headers={"content-encoding": "gzip"}))
+    tracemalloc.start()
+    try:
+        with pytest.raises(BadResponseError) as caught:
+            run(make(server.base_url, max_reply_bytes=1 << 20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "max_reply_bytes" in str(caught.value) and caught.value.attempts == 1
+    assert len(server.requests) == 1 and no_sleep == []  # not retried
+    assert peak < 16 << 20
+
+
+def test_reply_over_max_reply_bytes_is_refused_by_its_length(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    body = json.dumps(completion(GOOD)).encode()[:-1] + b" " * (200 << 10) + b"}"
+    server.replies.append(Reply(body))
+    with pytest.raises(BadResponseError, match="max_reply_bytes"):
+        run(make(server.base_url, max_reply_bytes=100 << 10))
+    assert len(server.requests) == 1 and no_sleep == []
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate"])
+def test_compressed_replies_are_read(
+    server: ScriptedServer, run: Run, no_sleep: list[float], coding: str
+) -> None:
+    text = json.dumps(completion(GOOD)).encode()
+    wbits = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS, "raw-deflate": -15}[coding]
+    compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    body = compressor.compress(text) + compressor.flush()
+    header = "gzip" if coding == "gzip" else "deflate"
+    server.replies.append(Reply(body, headers={"content-encoding": header}))
+    assert run(make(server.base_url)).quotes[0].text == "negative attitude"
+    assert server.requests and no_sleep == []
+
+
+def test_a_coding_not_asked_for_is_refused(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    server.replies.append(Reply(b"\x1b\x00\x00", headers={"content-encoding": "br"}))
+    with pytest.raises(BadResponseError, match="'br', which was not asked for"):
+        run(make(server.base_url))
+    assert len(server.requests) == 1 and no_sleep == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"retry-after": "-1"},
+        {"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"},
+        {"retry-after-ms": "-1"},
+    ],
+    ids=["negative", "past-date", "negative-ms"],
+)
+def test_invalid_retry_after_falls_back_to_backoff(
+    server: ScriptedServer, run: Run, no_sleep: list[float], headers: dict[str, str]
+) -> None:
+    server.replies.extend([rate_limited(**headers), ok()])
+    run(make(server.base_url))
+    assert len(no_sleep) == 1 and 0.5 <= no_sleep[0] <= 1.0  # backoff, not "retry now"
+
+
+# The body llama-cpp-python's server answered to json_schema, as recorded in
+# tests/cassettes/test_local_server/test_json_schema_mode_refused_by_this_server.yaml.
+LLAMA_CPP_REFUSAL = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+    "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/root/.cache/extractor-"
+    'local-llm/venv/lib/python3.11/site-packages/llama_cpp/server/app.py", line 376, in '
+    "create_chat_completion\n    POST /v1/chat/completions"
+)
+
+
+def test_a_500_refusing_the_request_is_not_retried(
+    server: ScriptedServer, run: Run, no_sleep: list[float]
+) -> None:
+    body = error_body(LLAMA_CPP_REFUSAL, "internal_server_error")
+    server.replies.extend([Reply(body, status=500) for _ in range(3)])
+    with pytest.raises(ServerError) as caught:
+        run(make(server.base_url, mode="json_schema"))
+    assert caught.value.status == 500 and caught.value.attempts == 1
+    assert len(server.requests) == 1 and no_sleep == []
+    assert "mode json_schema" in str(caught.value)
