@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from extractor import errors
 from extractor.models import Usage
+from extractor.redaction import redact, redact_exception
 from extractor.retry import TRANSIENT_STATUS
 from extractor.settings import Settings
 
@@ -46,8 +47,34 @@ def translate(
     """Our own error for whatever instructor or openai raised, naming the server and model.
 
     `problems` and `originals` map replies (by ``id()``) the library found unusable as they came
-    to a line saying why, and to the raw text it replaced before instructor read them.
+    to a line saying why, and to the raw text it replaced before instructor read them. Known
+    secrets a server or model repeated are redacted from the error and the exceptions behind it.
     """
+    error = _translate(exc, settings, where, attempts, usage, problems or {}, originals or {})
+    redact_exception(exc)
+    error.message = redact(error.message)
+    error.args = (error.message,)
+    if isinstance(error, errors.ExtractionError):
+        error.attempts = [
+            errors.FailedAttempt(
+                number=attempt.number,
+                errors=[redact(line) for line in attempt.errors],
+                raw_reply=None if attempt.raw_reply is None else redact(attempt.raw_reply),
+            )
+            for attempt in error.attempts
+        ]
+    return error
+
+
+def _translate(
+    exc: Exception,
+    settings: Settings,
+    where: str,
+    attempts: int,
+    usage: Usage,
+    problems: dict[int, str],
+    originals: dict[int, str],
+) -> errors.ExtractorError:
     if isinstance(exc, errors.ExtractorError):
         return exc
     if isinstance(exc, IncompleteOutputException):
@@ -65,11 +92,10 @@ def translate(
         failed = [
             errors.FailedAttempt(
                 number=attempt.attempt_number,
-                errors=[(problems or {})[id(attempt.completion)]]
-                if id(attempt.completion) in (problems or {})
+                errors=[problems[id(attempt.completion)]]
+                if id(attempt.completion) in problems
                 else error_lines(attempt.exception),
-                raw_reply=(originals or {}).get(id(attempt.completion))
-                or reply_text(attempt.completion),
+                raw_reply=originals.get(id(attempt.completion)) or reply_text(attempt.completion),
             )
             for attempt in exc.failed_attempts
         ]

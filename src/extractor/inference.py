@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import instructor
 import openai
@@ -25,8 +26,15 @@ from extractor import errors
 from extractor.failures import translate
 from extractor.json_reply import json_in_reply
 from extractor.models import Usage
+from extractor.redaction import (
+    install_log_filter,
+    remember,
+    url_secrets,
+    visible,
+    without_credentials,
+)
 from extractor.retry import RetryLog, transient_retrying
-from extractor.settings import Mode, Settings, without_credentials
+from extractor.settings import Mode, Settings
 
 __all__ = ["CallRecord", "ModelClient"]
 
@@ -162,6 +170,11 @@ class ModelClient:
         self._async: dict[asyncio.AbstractEventLoop, tuple[openai.AsyncOpenAI, asyncio.Task[None]]]
         self._async = {}
         self._usage_warned = False
+        # Secrets a server or model may repeat, redacted from errors, logs and raw replies.
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        callers = [c.api_key for c in (client, async_client) if c is not None]
+        remember([key, *callers, *url_secrets(settings.base_url or "")])
+        install_log_filter()
 
     def _bad_usage(self, bad: dict[str, Any]) -> None:
         """Say once per client that the server's token counts are nonsense; debug after that."""
@@ -233,6 +246,7 @@ class ModelClient:
 
     def _client_options(self) -> dict[str, Any]:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
+        base_url = self.settings.base_url or OPENAI_URL
         if key is None and self.settings.base_url is None:
             raise errors.ConfigurationError(
                 "no API key: set OPENAI_API_KEY (or EXTRACTOR_API_KEY), or point base_url / "
@@ -241,7 +255,9 @@ class ModelClient:
         return {
             "api_key": key or LOCAL_API_KEY,
             # Always explicit: openai would otherwise read OPENAI_BASE_URL itself, behind our back.
-            "base_url": self.settings.base_url or OPENAI_URL,
+            # A query (?key=..., ?api-version=...) goes on every request, not into the path.
+            "base_url": urlsplit(base_url)._replace(query="").geturl(),
+            "default_query": dict(parse_qsl(urlsplit(base_url).query, keep_blank_values=True)),
             "timeout": self.settings.timeout,
             "max_retries": 0,  # transient retries are ours (extractor.retry), counted and logged
         }
@@ -264,6 +280,7 @@ class ModelClient:
         if self._sync is None:
             self._sync = openai.OpenAI(**self._client_options())
         client = self._sync
+        install_log_filter()  # again: loggers created since are covered
         record = CallRecord(on_bad_usage=self._bad_usage)
 
         def create(*args: Any, **kwargs: Any) -> Any:
@@ -285,16 +302,10 @@ class ModelClient:
                 **self._request(messages, schema, context), hooks=record.hooks()
             )
         except Exception as exc:
-            raise translate(
-                exc,
-                self.settings,
-                self._where(client),
-                record.retries.attempts,
-                record.usage,
-                problems=record.problems,
-                originals=record.originals,
-            ) from exc
-        return result, record
+            error = self._failure(exc, record, client)
+        else:
+            return result, record
+        raise error  # outside the handler: no implicit context; _failure set the cause
 
     async def acomplete(
         self, messages: list[dict[str, str]], schema: type[T], context: dict[str, Any]
@@ -314,6 +325,7 @@ class ModelClient:
         schema: type[T],
         context: dict[str, Any],
     ) -> tuple[T, CallRecord]:
+        install_log_filter()  # again: loggers created since are covered
         record = CallRecord(on_bad_usage=self._bad_usage)
 
         async def create(*args: Any, **kwargs: Any) -> Any:
@@ -335,21 +347,35 @@ class ModelClient:
                 **self._request(messages, schema, context), hooks=record.hooks()
             )
         except Exception as exc:
-            raise translate(
-                exc,
-                self.settings,
-                self._where(client),
-                record.retries.attempts,
-                record.usage,
-                problems=record.problems,
-                originals=record.originals,
-            ) from exc
-        return result, record
+            error = self._failure(exc, record, client)
+        else:
+            return result, record
+        raise error  # outside the handler: no implicit context; _failure set the cause
+
+    def _failure(
+        self, exc: Exception, record: CallRecord, client: openai.OpenAI | openai.AsyncOpenAI
+    ) -> errors.ExtractorError:
+        """Our error for `exc`, secrets redacted, chained to `exc` unless that would show one."""
+        error = translate(
+            exc,
+            self.settings,
+            self._where(client),
+            record.retries.attempts,
+            record.usage,
+            problems=record.problems,
+            originals=record.originals,
+        )
+        if error is not exc and error is not exc.__cause__:
+            error.__cause__ = visible(exc)
+            error.__suppress_context__ = True
+        return error
 
     @staticmethod
     def _where(client: openai.OpenAI | openai.AsyncOpenAI) -> str:
         """The address of the server a client talks to, for messages: without credentials."""
-        return without_credentials(str(client.base_url))
+        query = urlencode(client.default_query, doseq=True)
+        url = str(client.base_url).rstrip("/") + "?" + query if query else str(client.base_url)
+        return without_credentials(url)
 
     def _not_json(
         self, exc: ValueError, record: CallRecord, client: openai.OpenAI | openai.AsyncOpenAI

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor.errors import ConfigurationError, validation_messages
+from extractor.redaction import without_credentials
 
 __all__ = ["Mode", "Settings", "load_settings", "without_credentials"]
 
@@ -141,14 +142,6 @@ class Settings(BaseSettings):
                 )
             return value.strip()
         return value
-
-
-def without_credentials(url: str) -> str:
-    """`url` with any ``user:password@`` removed, fit for messages and logs."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def load_settings(base: Settings | None = None, **overrides: Any) -> Settings:
