@@ -220,11 +220,11 @@ class ModelClient:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not an asyncio loop (trio): a client for this call only
-            return openai.AsyncOpenAI(**self._client_options()), True
+            return openai.AsyncOpenAI(**self._client_options(is_async=True)), True
         for old in [old for old in self._async if old.is_closed()]:
             del self._async[old]  # its loop closed without cancelling its tasks
         if loop not in self._async:
-            client = openai.AsyncOpenAI(**self._client_options())
+            client = openai.AsyncOpenAI(**self._client_options(is_async=True))
             self._async[loop] = (client, loop.create_task(self._close_at_loop_end(loop, client)))
         return self._async[loop][0], False
 
@@ -244,7 +244,9 @@ class ModelClient:
             except Exception as exc:  # closing is best effort; never an unretrieved exception
                 logger.debug("closing the async client failed: %r", exc)
 
-    def _client_options(self) -> dict[str, Any]:
+    def _client_options(self, is_async: bool = False) -> dict[str, Any]:
+        from extractor.transport import async_http_client, http_client
+
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         base_url = self.settings.base_url or OPENAI_URL
         if key is None and self.settings.base_url is None:
@@ -260,6 +262,8 @@ class ModelClient:
             "default_query": dict(parse_qsl(urlsplit(base_url).query, keep_blank_values=True)),
             "timeout": self.settings.timeout,
             "max_retries": 0,  # transient retries are ours (extractor.retry), counted and logged
+            # Each request bounded as a whole by timeout, each reply by max_reply_bytes.
+            "http_client": (async_http_client if is_async else http_client)(self.settings),
         }
 
     def _request(self, messages: list[dict[str, str]], schema: type[T], context: Any) -> Any:
