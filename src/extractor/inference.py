@@ -430,7 +430,8 @@ class ModelClient:
                 usage=record.usage,
             )
         calls = len(message.tool_calls or [])
-        if calls > 1 and not merge_tool_calls(message):
+        functions = all(getattr(call, "function", None) for call in message.tool_calls or [])
+        if calls > 1 and functions and not merge_tool_calls(message):
             record.problems[id(response)] = (
                 f"the reply made {calls} tool calls that cannot be merged into one (different "
                 "tools, values that disagree, or arguments that are not JSON objects)"
