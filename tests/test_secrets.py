@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from extractor import ExtractionError, Extractor, ExtractorError, Settings
+from extractor.redaction import without_credentials
 
 from handwritten import replies
 from scripted_server import Reply, ScriptedServer, completion, error_body
@@ -142,4 +143,30 @@ def test_a_key_the_model_repeats_is_not_kept_in_raw_replies(
     )
     for item in _everything_shown(caught.value, caplog):
         assert SECRET not in item
+    extractor.close()
+
+
+def test_urls_shown_lose_passwords_and_credential_query_values() -> None:
+    url = "https://user:pa55word@proxy.example/v1?api-version=2024-06-01&key=abc&access_token=xyz"
+    assert without_credentials(url) == (
+        "https://proxy.example/v1?api-version=2024-06-01&key=[redacted]&access_token=[redacted]"
+    )
+    assert without_credentials("http://127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"
+
+
+def test_loggers_created_after_the_extractor_are_filtered_too(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.replies.append(Reply(completion({"quotes": [replies.QUOTES[0]]})))
+    extractor = Extractor("m", base_url=server.base_url, api_key=SECRET)
+    late = logging.getLogger("openai.created_late")
+    extractor.extract(TEXT)  # each call puts the filter on loggers made since
+    late.warning("a proxy said: Bearer %s", SECRET)
+    try:
+        raise ValueError(f"key {SECRET}")
+    except ValueError:
+        late.exception("failed")
+    assert "Bearer [redacted]" in caplog.text and SECRET not in caplog.text
+    assert SECRET not in "".join(logging.Formatter().format(record) for record in caplog.records)
     extractor.close()

@@ -154,8 +154,10 @@ class RedactingFilter(logging.Filter):
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            if redact(text) != text:  # else left to the handler's own formatter
+                record.exc_text = redact(text)
+        elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
