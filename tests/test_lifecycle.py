@@ -131,3 +131,12 @@ def test_callers_own_clients_are_left_open(server: ScriptedServer, strict: None)
         pass
     assert not sync.is_closed()
     sync.close()
+
+
+def test_an_extractor_dropped_without_close_leaves_nothing_open(
+    server: ScriptedServer, strict: None
+) -> None:
+    server.replies.append(ok())
+    extractor = Extractor("m", base_url=server.base_url, api_key="k")
+    extractor.extract(TEXT)
+    del extractor  # collected: its client is closed with it

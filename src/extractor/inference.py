@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -164,6 +165,7 @@ class ModelClient:
         # they are the caller's to close.
         self._sync = client.with_options(max_retries=0) if client else None
         self._own_sync = client is None
+        self._close_sync: Callable[[], Any] = lambda: None
         self._callers_async = async_client.with_options(max_retries=0) if async_client else None
         # Our own async clients, one per event loop (a pooled connection belongs to the loop
         # that opened it), each with the task that closes it when its loop's runner ends.
@@ -192,7 +194,7 @@ class ModelClient:
     def close(self) -> None:
         """Close the clients this object built; the next call builds new ones."""
         if self._sync is not None and self._own_sync:
-            self._sync.close()
+            self._close_sync()
             self._sync = None
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -283,6 +285,8 @@ class ModelClient:
         """Ask for `schema`; return the validated instance and what the call cost."""
         if self._sync is None:
             self._sync = openai.OpenAI(**self._client_options())
+            # Closed by close(), or with this object if it is never closed.
+            self._close_sync = weakref.finalize(self, self._sync.close)
         client = self._sync
         install_log_filter()  # again: loggers created since are covered
         record = CallRecord(on_bad_usage=self._bad_usage)
