@@ -64,11 +64,11 @@ def url_secrets(url: str) -> list[str]:
     return found
 
 
-def remember(secrets: Iterable[str | None]) -> None:
+def remember(secrets: Iterable[object]) -> None:
     """Add `secrets` to those redacted everywhere (values too short to be secrets are not)."""
     with _lock:
         for secret in secrets:
-            if secret and len(secret) >= MIN_SECRET_CHARS:
+            if isinstance(secret, str) and len(secret) >= MIN_SECRET_CHARS:
                 _secrets.add(secret)
                 _secrets.add(quote(secret, safe=""))  # as it appears in a URL
 
