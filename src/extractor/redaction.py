@@ -33,7 +33,7 @@ MIN_SECRET_CHARS = 8  # a shorter value ("k", "x") is no secret worth hiding in 
 CREDENTIAL_NAME = re.compile(r"key|token|secret|pass|pwd|auth|sig|credential|session", re.I)
 LOGGERS = ("extractor", "instructor", "openai", "httpx", "httpcore", "httpx2", "httpcore2")
 
-_secrets: set[str] = set()
+_secrets: tuple[str, ...] = ()  # longest first; replaced whole, so readers need no lock
 _lock = threading.Lock()
 
 
@@ -66,16 +66,18 @@ def url_secrets(url: str) -> list[str]:
 
 def remember(secrets: Iterable[object]) -> None:
     """Add `secrets` to those redacted everywhere (values too short to be secrets are not)."""
+    global _secrets
     with _lock:
+        known = set(_secrets)
         for secret in secrets:
             if isinstance(secret, str) and len(secret) >= MIN_SECRET_CHARS:
-                _secrets.add(secret)
-                _secrets.add(quote(secret, safe=""))  # as it appears in a URL
+                known.update((secret, quote(secret, safe="")))  # quoted: as in a URL
+        _secrets = tuple(sorted(known, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
     """`text` with every known secret replaced by ``[redacted]``."""
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in _secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
