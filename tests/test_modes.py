@@ -6,6 +6,7 @@ servers make of each mode is in tests/test_local_server.py, recorded from a real
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -57,6 +58,11 @@ def test_mode_round_trip(server: ScriptedServer, mode: Mode) -> None:
     assert "<article>\n" + TEXT in request["messages"][-1]["content"]
 
 
+def extract(extractor: Extractor, text: str, path: str) -> Any:
+    """`text` extracted on the sync or the async path."""
+    return extractor.extract(text) if path == "sync" else asyncio.run(extractor.aextract(text))
+
+
 def tool_calls_reply(*arguments: dict[str, Any] | str, name: str = "ArticleExtraction") -> Reply:
     """A tools-mode reply making one call per item of `arguments`."""
     body = completion({})
@@ -74,13 +80,15 @@ def tool_calls_reply(*arguments: dict[str, Any] | str, name: str = "ArticleExtra
     return Reply(body)
 
 
-def test_records_of_every_tool_call_are_kept(server: ScriptedServer) -> None:
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_records_of_every_tool_call_are_kept(server: ScriptedServer, path: str) -> None:
     """A reply with two calls to the schema's tool: both calls' records, merged, in one request."""
     text = 'Peskov held a "negative attitude"; NATO was "one of the root causes".'
     server.replies.append(
         tool_calls_reply({"quotes": [replies.QUOTES[0]]}, {"quotes": [replies.QUOTES[1]]})
     )
-    result = Extractor("m", base_url=server.base_url, api_key="k").extract(text)
+    extractor = Extractor("m", base_url=server.base_url, api_key="k")
+    result = extract(extractor, text, path)
     assert [q.text for q in result.quotes] == ["negative attitude", "one of the root causes"]
     assert all(q.span is not None for q in result.quotes)
     assert result.usage.requests == 1
@@ -130,11 +138,12 @@ def test_tool_calls_that_cannot_be_merged_end_in_extraction_error(server: Script
 GARBLED = "Here is the JSON:\n```json\n" + '{"quotes": [{"text": "neg' * 60 + "\n```"
 
 
-def test_md_json_garbage_is_reasked(server: ScriptedServer) -> None:
+@pytest.mark.parametrize("path", ["sync", "async"])
+def test_md_json_garbage_is_reasked(server: ScriptedServer, path: str) -> None:
     """A garbled md_json reply is the model's fault: asked again, not a server failure."""
     server.replies.extend([Reply(content_reply(GARBLED)), Reply(REPLIES[Mode.MD_JSON])])
     extractor = Extractor("m", base_url=server.base_url, api_key="k", mode=Mode.MD_JSON)
-    result = extractor.extract(TEXT)
+    result = extract(extractor, TEXT, path)
     assert result.quotes[0].text == "negative attitude" and result.usage.requests == 2
 
 
