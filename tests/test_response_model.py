@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from extractor import alignment
 from extractor.alignment import ArticleIndex
 from extractor.dates import DatePrecision
 from extractor.models import ArticleExtraction, Event, Quote
 from extractor.response_model import GroundingContext, response_model_for, to_schema
+from extractor.spans import Alignment
 
 TEXT = (
     "Kremlin spokesman Dmitry Peskov said Moscow rejects the plan. "
@@ -182,6 +184,49 @@ def test_valid_reply_is_grounded_and_converts_to_the_callers_class() -> None:
     for name in ArticleExtraction.model_fields:
         assert getattr(result, name) == getattr(instance, name), name
     assert result.quotes[0].span == grounding.spans["quotes[0].text"]
+
+
+def test_a_validated_reply_holds_the_articles_own_characters() -> None:
+    data = valid()
+    data["quotes"][0]["text"] = "\u201cWe will not accept foreign\ntroops,\u201d"
+    data["events"][0]["evidence"] = '"Leaders met last week in Washington"'
+    instance = response_model_for(ArticleExtraction).model_validate(
+        data, context=context().as_validation_context()
+    )
+    assert instance.quotes[0].text == "We will not accept foreign troops,"
+    assert instance.events[0].evidence == "Leaders met last week in Washington"
+    for record, text in (
+        (instance.quotes[0], instance.quotes[0].text),
+        (instance.events[0], instance.events[0].evidence),
+    ):
+        assert record.span is not None
+        assert record.span.text == text
+        assert record.span.alignment is Alignment.NORMALIZED  # the marks are not the article's
+    assert instance.commitments[0].span is not None
+    assert instance.commitments[0].span.alignment is Alignment.EXACT
+
+
+def test_a_value_longer_than_the_article_is_named_without_being_searched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    searched: list[int] = []
+    real = alignment._normalize
+
+    def counting(text: str) -> tuple[str, list[int], list[int]]:
+        searched.append(len(text))
+        return real(text)
+
+    grounding = context()  # the article is normalised here, once
+    monkeypatch.setattr(alignment, "_normalize", counting)
+    data = valid()
+    data["quotes"][0]["text"] = "We will not accept foreign troops, " * 20_000
+    with pytest.raises(ValidationError) as excinfo:
+        response_model_for(ArticleExtraction).model_validate(
+            data, context=grounding.as_validation_context()
+        )
+    assert "quotes[0].text" in str(excinfo.value)
+    assert "is not in the article" in str(excinfo.value)
+    assert max(searched, default=0) < len(TEXT)  # short values only (a name, say)
 
 
 def test_to_schema_returns_an_instance_of_the_schema_unchanged() -> None:

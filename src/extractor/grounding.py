@@ -2,8 +2,9 @@
 
 `ground` walks any Pydantic object, looks each verbatim value up in the article, fills the
 record's `LibrarySpan` field with the occurrence that fits (the one nearest to where the record's
-actor is named, not already taken by an identical record) and reports what could not be found,
-with the closest passage as a hint for the re-ask.
+actor is named, not already taken by an identical record), replaces the value by the article's own
+characters at that span (outer quotation marks and spaces trimmed), and reports what could not be
+found, with the closest passage as a hint for the re-ask.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from extractor.alignment import ArticleIndex, nearest_to
+from extractor.alignment import ArticleIndex, Placer
 from extractor.spans import LibraryComputed, Span, VerbatimText
 
 __all__ = ["GroundingIssue", "GroundingReport", "ground", "library_fields", "verbatim_fields"]
@@ -39,14 +41,19 @@ def _has_marker(model: type[BaseModel], name: str, marker: type) -> bool:
     return any(isinstance(m, marker) for m in field.metadata) or _marked(field.annotation, marker)
 
 
+@cache
+def _fields(model: type[BaseModel], marker: type) -> tuple[str, ...]:
+    return tuple(name for name in model.model_fields if _has_marker(model, name, marker))
+
+
 def verbatim_fields(model: type[BaseModel]) -> list[str]:
     """Names of the fields of `model` that must be copied verbatim from the article."""
-    return [name for name in model.model_fields if _has_marker(model, name, VerbatimText)]
+    return list(_fields(model, VerbatimText))
 
 
 def library_fields(model: type[BaseModel]) -> list[str]:
     """Names of the fields of `model` that the library fills after validation."""
-    return [name for name in model.model_fields if _has_marker(model, name, LibraryComputed)]
+    return list(_fields(model, LibraryComputed))
 
 
 def format_path(path: Path) -> str:
@@ -120,32 +127,54 @@ def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
             yield from _strings(item, (*path, str(key)))
 
 
+def _with_texts(value: Any, path: Path, texts: dict[Path, str]) -> Any:
+    """`value` with the strings at the given paths replaced, rebuilt like `_strings` walks it."""
+    if isinstance(value, str):
+        return texts.get(path, value)
+    if isinstance(value, (list, tuple)):
+        items = [_with_texts(item, (*path, i), texts) for i, item in enumerate(value)]
+        return items if type(value) is list else type(value)(items)
+    if isinstance(value, (set, frozenset)):
+        ordered = sorted(value, key=str)
+        return type(value)(_with_texts(item, (*path, i), texts) for i, item in enumerate(ordered))
+    if isinstance(value, dict):
+        return {key: _with_texts(item, (*path, str(key)), texts) for key, item in value.items()}
+    return value
+
+
 def _anchor_offsets(
-    record: BaseModel, index: ArticleIndex, cache: dict[str, list[int]]
+    record: BaseModel, index: ArticleIndex, cache: dict[tuple[str, ...], list[int]]
 ) -> list[int]:
-    """Offsets where the record's actors are named (by their last name), to place its span."""
-    offsets: list[int] = []
+    """Sorted offsets where the record's actors are named (by their last name), to place it."""
+    names = []
     for _, inner in _walk(record, ()):
         name = getattr(inner, "name", None)
         if isinstance(name, str) and name.split():
-            last = name.split()[-1]
-            if last not in cache:
-                cache[last] = [s.start for s in index.find(last)]
-            offsets += cache[last]
-    return offsets
+            names.append(name.split()[-1])
+    key = tuple(names)
+    if key not in cache:
+        cache[key] = sorted({s.start for last in set(names) for s in index.find(last)})
+    return cache[key]
 
 
 def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
-    """Find every verbatim value of `obj` in the article, filling span fields as it goes."""
+    """Find every verbatim value of `obj` in the article, filling span fields as it goes.
+
+    Each value found is replaced by the article's own text at its span (quotation marks around
+    it and outer spaces trimmed), so a record says what the article says, character for character.
+    """
     report = GroundingReport()
     taken: dict[tuple[type, str], set[tuple[int, int]]] = {}
-    named_at: dict[str, list[int]] = {}
+    placers: dict[tuple[type, str, str], Placer] = {}
+    named_at: dict[tuple[str, ...], list[int]] = {}
     for path, record in _walk(obj, ()):
         model = type(record)
         span_fields = library_fields(model)
         for position, name in enumerate(verbatim_fields(model)):
             first = True
-            for value_path, text in _strings(getattr(record, name), (*path, name)):
+            texts: dict[Path, str] = {}
+            value = getattr(record, name)
+            for value_path, text in _strings(value, (*path, name)):
                 found = index.find(text)
                 if not found:
                     near = index.closest(text)
@@ -153,18 +182,20 @@ def ground(obj: BaseModel, index: ArticleIndex) -> GroundingReport:
                         GroundingIssue(value_path, text, near[0].text if near else None)
                     )
                     continue
+                placer = placers.get((model, name, text))
+                if placer is None:
+                    placer = placers[model, name, text] = Placer(found, index.sentence_ends)
                 used = taken.setdefault((model, name), set())
-                free = [s for s in found if (s.start, s.end) not in used] or found
-                chosen = (
-                    nearest_to(free, _anchor_offsets(record, index, named_at), index.sentence_ends)
-                    if len(free) > 1
-                    else free[0]
-                )
+                chosen = placer.take(_anchor_offsets(record, index, named_at), used)
                 used.add((chosen.start, chosen.end))
                 report.spans[format_path(value_path)] = chosen
+                if chosen.text != text:
+                    texts[value_path] = chosen.text
                 if position == 0 and first and "span" in span_fields:
                     object.__setattr__(record, "span", chosen)
                 first = False
+            if texts:
+                object.__setattr__(record, name, _with_texts(value, (*path, name), texts))
     for issue in report.issues:
         logger.debug("ungrounded %s", issue.describe())
     return report

@@ -52,8 +52,9 @@ def grounding_state(info: ValidationInfo) -> Any:
 class Alignment(str, Enum):
     """How the model's text was found in the article."""
 
-    EXACT = "exact"  # character for character
-    NORMALIZED = "normalized"  # equal after normalising quotes, dashes and white space
+    EXACT = "exact"  # character for character, with any quotation marks trimmed from it
+    # equal after normalising quotes, dashes, white space, canonical forms and invisible characters
+    NORMALIZED = "normalized"
 
 
 class Span(BaseModel):
