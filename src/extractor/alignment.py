@@ -82,7 +82,8 @@ _KEPT_FORMS = frozenset(["<super>", "<sub>", "<fraction>", "<circle>"])
 
 _LONGEST = 4  # no passage is more than 4x the length of the article text it quotes (NFD, "--")
 _CLOSEST_CHARS = 500  # the re-ask hint compares this much of a long value (cost grows ~ n^2)
-_CACHED_PASSAGES = 4096
+_CACHED_PASSAGES = 4096  # results of find kept per index, for passages up to
+_CACHED_LENGTH = 2000  # this many characters
 
 # What one character is to the matcher; white space and dashes form runs, combining marks and
 # Hangul vowel and final jamo join the letter before them.
@@ -362,9 +363,11 @@ class ArticleIndex:
             return []
         found = self._found.get(passage)
         if found is None:
-            if len(self._found) >= _CACHED_PASSAGES:
-                self._found.clear()
-            found = self._found[passage] = tuple(self._find(passage))
+            found = tuple(self._find(passage))
+            if len(passage) <= _CACHED_LENGTH:  # repeated passages are short ones
+                if len(self._found) >= _CACHED_PASSAGES:
+                    self._found.clear()
+                self._found[passage] = found
         return list(found)
 
     def _find(self, passage: str) -> list[Span]:
