@@ -349,7 +349,7 @@ class _Cluster:
     """Records taken for one: the one kept so far, and which parts have contributed."""
 
     best: Any
-    rank: tuple[int, int, int]
+    order: int  # when the kept record was found
     parts: set[int] = field(default_factory=set)
 
 
@@ -378,7 +378,6 @@ def merge_records(parts: Sequence[Sequence[R]], *, min_overlap: float = MIN_OVER
     order = 0
     for part, records in enumerate(parts):
         for record in records:
-            rank = _rank(record, order)
             order += 1
             span = record.span
             if span is None:
@@ -388,7 +387,7 @@ def merge_records(parts: Sequence[Sequence[R]], *, min_overlap: float = MIN_OVER
                     clusters[found].parts.add(part)
                     continue
                 spanless[key] = len(clusters)
-                clusters.append(_Cluster(record, rank, {part}))
+                clusters.append(_Cluster(record, order, {part}))
                 continue
             best_index, best_share = -1, 0.0
             for bucket in range(span.start // _BUCKET, span.end // _BUCKET + 1):
@@ -401,12 +400,12 @@ def merge_records(parts: Sequence[Sequence[R]], *, min_overlap: float = MIN_OVER
                         best_index, best_share = index, share
             if best_index < 0:
                 best_index = len(clusters)
-                clusters.append(_Cluster(record, rank, {part}))
+                clusters.append(_Cluster(record, order, {part}))
             else:
                 cluster = clusters[best_index]
                 cluster.parts.add(part)
-                if rank > cluster.rank:
-                    cluster.best, cluster.rank = record, rank
+                if _rank(record, order) > _rank(cluster.best, cluster.order):
+                    cluster.best, cluster.order = record, order
             for bucket in range(span.start // _BUCKET, span.end // _BUCKET + 1):
                 indexes = buckets.setdefault((type(record), bucket), [])
                 if not indexes or indexes[-1] != best_index:
