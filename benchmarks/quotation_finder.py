@@ -1,0 +1,280 @@
+"""Measure the quotation finder and the offline speaker rules on the PolNeAR development split.
+
+    python benchmarks/quotation_finder.py [--show N] [DATA_DIR]
+
+DATA_DIR defaults to ``../shared/data/polnear-dev/`` beside the repository. The corpus is read
+in place (brat standoff: ``data/dev/text/*.txt`` and ``data/dev/attributions/*.ann``) and never
+copied. Prints the definitions used, the figures, and with ``--show N`` up to N misses of each kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extractor.quotations import Quotation, find_quotations
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "polnear-dev"
+DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u201f\u00ab\u00bb')
+TRAILING = ".,;:!?\u2014\u2013- \t\n"
+
+DEFINITION = """\
+Direct quote (gold): a fragment of an annotated Content span whose text, white space trimmed, is
+  enclosed in double quotation marks (" \u201c \u201d \u201e \u00ab \u00bb or ''): it begins with a
+  mark or directly follows one, and ends with a mark (before trailing punctuation) or is directly
+  followed by one. Its words are the fragment inside those marks. Annotations of every annotator
+  of an article are pooled (a quote annotated twice counts once).
+  A fragment whose words hold further marks is split there into the quoted segments (an opening
+  mark starts one, a mark followed by white space ends it): "a" and "b" gives two gold quotes.
+  An unclosed paragraph counts as enclosed when the next paragraph opens with a mark.
+Recall: a gold direct quote is found when one quotation's content covers at least 90 % of its
+  characters and at least 60 % of that quotation's characters lie in annotated Content (so one
+  quotation may cover the several paragraphs of a multi-paragraph quote, annotated apart).
+Precision: a found quotation hinted as speech is right when at least half its characters lie in
+  some annotated Content span (so partial quotes inside annotated reported speech count). Found
+  quotations hinted title/name/scare/term are reported apart, with how many of them were speech.
+"""
+
+
+@dataclass
+class Article:
+    """One text with the pooled annotations of its annotators."""
+
+    name: str
+    text: str
+    contents: list[tuple[int, int]] = field(default_factory=list)
+    gold: dict[tuple[int, int], str] = field(default_factory=dict)  # inner span -> source text
+    gold_source_span: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
+
+
+def _is_mark(text: str, pos: int) -> bool:
+    return 0 <= pos < len(text) and (
+        text[pos] in DOUBLE_MARKS or text[pos : pos + 2] == "''" or text[pos - 1 : pos + 1] == "''"
+    )
+
+
+def inner_quote(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The words inside the marks when text[start:end] is enclosed in double marks, else None."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1] in TRAILING:
+        end -= 1
+    if end <= start:
+        return None
+    if _is_mark(text, start):
+        start += 2 if text[start : start + 2] == "''" else 1
+    elif not _is_mark(text, start - 1):
+        return None
+    if _is_mark(text, end - 1):
+        end -= 2 if text[end - 2 : end] == "''" else 1
+    else:
+        after = end
+        while after < len(text) and text[after] in ".,;:!?":
+            after += 1
+        if not _is_mark(text, after):
+            gap = after
+            while gap < len(text) and text[gap].isspace():
+                gap += 1
+            if "\n" not in text[after:gap] or not _is_mark(text, gap):
+                return None
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1] in TRAILING:
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def split_quotes(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The quoted segments of an enclosed fragment whose words hold further marks."""
+    segments: list[tuple[int, int]] = []
+    seg_start, quoted = start, True
+    pos = start
+    while pos <= end:
+        at_mark = (pos < end and text[pos] in DOUBLE_MARKS) or text[pos : pos + 2] == "''"
+        if pos == end or at_mark:
+            if quoted:
+                a, b = seg_start, pos
+                while a < b and (text[a].isspace() or text[a] in TRAILING):
+                    a += 1
+                while b > a and text[b - 1] in TRAILING:
+                    b -= 1
+                if any(c.isalnum() for c in text[a:b]):
+                    segments.append((a, b))
+            if pos == end:
+                break
+            width = 2 if text[pos : pos + 2] == "''" else 1
+            nxt = text[pos + width] if pos + width < len(text) else " "
+            quoted = not (nxt.isspace() or nxt in TRAILING)
+            pos += width
+            seg_start = pos
+            continue
+        pos += 1
+    return segments
+
+
+def load(data: Path) -> list[Article]:
+    """Every development article with pooled Content spans and gold direct quotes."""
+    text_dir = data / "data" / "dev" / "text"
+    ann_dir = data / "data" / "dev" / "attributions"
+    articles: dict[str, Article] = {}
+    for path in sorted(text_dir.glob("*.txt")):
+        articles[path.stem] = Article(path.stem, path.read_text(encoding="utf-8"))
+    for ann in sorted(ann_dir.glob("*.ann")):
+        stem = ann.stem.rsplit("_", 1)[0]
+        article = articles.get(stem)
+        if article is None:
+            continue
+        spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+        relations: list[dict[str, str]] = []
+        for line in ann.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if line.startswith("T") and len(parts) >= 2:
+                label, _, offsets = parts[1].partition(" ")
+                frags = [tuple(map(int, f.split())) for f in offsets.split(";")]
+                spans[parts[0]] = (label, [(a, b) for a, b in frags])
+            elif line.startswith("E") and len(parts) >= 2:
+                relations.append(dict(arg.split(":", 1) for arg in parts[1].split()))
+        source_of: dict[str, str] = {}
+        for rel in relations:
+            if "Content" in rel and "Source" in rel:
+                source_of[rel["Content"]] = rel["Source"]
+        for tid, (label, frags) in spans.items():
+            if label != "Content":
+                continue
+            article.contents.extend(frags)
+            source = spans.get(source_of.get(tid, ""))
+            src_text = " ".join(article.text[a:b] for a, b in source[1]) if source else ""
+            src_span = (source[1][0][0], source[1][-1][1]) if source else None
+            for a, b in frags:
+                inner = inner_quote(article.text, a, b)
+                for gold in split_quotes(article.text, *inner) if inner else []:
+                    if gold not in article.gold:
+                        article.gold[gold] = src_text
+                        article.gold_source_span[gold] = src_span
+    return list(articles.values())
+
+
+def _covered(intervals: list[tuple[int, int]], start: int, end: int) -> int:
+    """Characters of [start, end) inside the union of intervals."""
+    marks = [0] * (end - start + 1)
+    for a, b in intervals:
+        a, b = max(a, start), min(b, end)
+        if a < b:
+            marks[a - start] += 1
+            marks[b - start] -= 1
+    total = depth = 0
+    for i in range(end - start):
+        depth += marks[i]
+        total += depth > 0
+    return total
+
+
+def match_gold(article: Article, found: list[Quotation]) -> dict[tuple[int, int], Quotation]:
+    """Each gold direct quote with the quotation that finds it."""
+    matched: dict[tuple[int, int], Quotation] = {}
+    golds = sorted(article.gold)
+    for q in found:
+        hits = [g for g in golds if min(g[1], q.end) - max(g[0], q.start) > 0]
+        if not hits:
+            continue
+        annotated = _covered(article.contents, q.start, q.end)
+        for g in hits:
+            overlap = min(g[1], q.end) - max(g[0], q.start)
+            if overlap >= 0.9 * (g[1] - g[0]) and annotated >= 0.6 * (q.end - q.start):
+                matched.setdefault(g, q)
+    return matched
+
+
+def finder_figures(articles: list[Article], show: int) -> None:
+    """Print recall, precision and speed of `find_quotations`."""
+    total_gold = found_gold = speech_gold = nested_found = 0
+    speech = speech_right = 0
+    non_speech: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    misses: list[str] = []
+    false: list[str] = []
+    hinted_speech_wrong: list[str] = []
+    elapsed = 0.0
+    for article in articles:
+        begin = time.perf_counter()
+        found = find_quotations(article.text)
+        elapsed += time.perf_counter() - begin
+        matched = match_gold(article, found)
+        nested_found += sum(
+            1
+            for g in article.gold
+            if g not in matched and any(a <= g[0] and g[1] <= b for q in found for a, b in q.nested)
+        )
+        total_gold += len(article.gold)
+        found_gold += len(matched)
+        speech_gold += sum(1 for q in matched.values() if q.likely_speech)
+        for g in article.gold:
+            if g not in matched:
+                misses.append(f"{article.name}: {article.text[g[0] - 30 : g[1] + 10]!r}")
+        for q in found:
+            inside = _covered(article.contents, q.start, q.end) >= 0.5 * max(1, q.end - q.start)
+            around = article.text[q.outer_start - 40 : q.outer_end + 25]
+            snippet = f"{article.name}: [{q.hint.value}/{q.reason}] {around!r}"
+            if q.likely_speech:
+                speech += 1
+                speech_right += inside
+                if not inside:
+                    false.append(snippet)
+            else:
+                non_speech[q.hint.value][0] += 1
+                non_speech[q.hint.value][1] += inside
+                if inside:
+                    hinted_speech_wrong.append(snippet)
+    print(DEFINITION)
+    print(f"articles: {len(articles)}, gold direct quotes: {total_gold}")
+    print(f"finder recall (any hint): {found_gold}/{total_gold} = {found_gold / total_gold:.2%}")
+    with_nested = found_gold + nested_found
+    print(
+        f"finder recall, counting quotes found nested in another quotation: {with_nested}/"
+        f"{total_gold} = {with_nested / total_gold:.2%}"
+    )
+    print(
+        f"finder recall (hinted speech): {speech_gold}/{total_gold} = "
+        f"{speech_gold / total_gold:.2%}"
+    )
+    print(
+        f"precision of speech-hinted quotations: {speech_right}/{speech} = "
+        f"{speech_right / speech:.2%}"
+    )
+    for hint, (count, inside) in sorted(non_speech.items()):
+        print(f"hinted {hint}: {count}, of which inside annotated Content: {inside}")
+    chars = sum(len(a.text) for a in articles)
+    print(
+        f"time: {elapsed * 1000 / len(articles):.2f} ms per article "
+        f"(mean {chars // len(articles)} characters), {chars / elapsed / 1e6:.1f} M chars/s"
+    )
+    for title, rows in (
+        ("missed gold", misses),
+        ("speech-hinted outside Content", false),
+        ("non-speech-hinted inside Content", hinted_speech_wrong),
+    ):
+        if show and rows:
+            print(f"\n-- {title} ({len(rows)}):")
+            for row in rows[:show]:
+                print("  ", row)
+
+
+def main() -> int:
+    """Run the measurements, or say why they are skipped."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--show", type=int, default=0, help="print up to N misses of each kind")
+    args = parser.parse_args()
+    if not (args.data / "data" / "dev" / "text").is_dir():
+        print(f"skipped: PolNeAR development split not found at {args.data}")
+        return 0
+    articles = load(args.data)
+    finder_figures(articles, args.show)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
