@@ -351,11 +351,14 @@ class ArticleIndex:
     def _splits_letter(self, start: int, end: int) -> bool:
         """Whether article[start:end] begins or ends inside a letter (before its marks)."""
         article = self._article
-        if _kind(article[start])[0] == _JOINS:
+        if not article[start].isascii() and _kind(article[start])[0] == _JOINS:
             return True
-        while end < len(article) and _kind(article[end])[0] == _IGNORED:
+        while end < len(article) and not article[end].isascii():
+            kind = _kind(article[end])[0]
+            if kind != _IGNORED:
+                return kind == _JOINS
             end += 1
-        return end < len(article) and _kind(article[end])[0] == _JOINS
+        return False
 
     def find(self, passage: str) -> list[Span]:
         """Every occurrence of the passage: exact matches, else matches after normalisation."""
