@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from extractor.chunking import Chunk, budget_from_context, plan_chunks
+from extractor.chunking import Chunk, budget_from_context, plan_chunks, plan_remainder
 from extractor.errors import ConfigurationError, InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,6 +141,29 @@ def test_bad_arguments_are_named() -> None:
         plan_chunks(LONG, budget_chars=100, overlap_chars=0, protected=[(10, len(LONG) + 1)])
     with pytest.raises(InputError, match="protected span"):
         plan_chunks("short", budget_chars=100, overlap_chars=0, protected=[(3, 2)])
+
+
+# --- a reply cut at max_tokens ---------------------------------------------------------------
+
+
+def test_the_uncovered_part_of_a_cut_chunk_is_planned_again_smaller() -> None:
+    protected = quotations(LONG)
+    chunk = plan_chunks(LONG, budget_chars=5461, overlap_chars=300, protected=protected)[1]
+    # the cut reply grounded records up to the middle of the quotation "specifically asked"
+    cut_at = chunk.start + LONG[chunk.start :].index("specifically") + 5
+    pieces = plan_remainder(
+        LONG, chunk, cut_at, budget_chars=2730, overlap_chars=150, protected=protected
+    )
+    begin = pieces[0].start
+    assert begin <= cut_at
+    assert LONG[begin:].startswith("While seated alongside")  # its sentence, asked again
+    assert pieces[-1].end == chunk.end
+    assert all(p.end - p.start <= 2730 for p in pieces)
+    local = [Chunk(p.start - begin, p.end - begin) for p in pieces]
+    check_plan(LONG[begin : chunk.end], local, 150, [(a - begin, b - begin) for a, b in protected])
+    assert plan_remainder(LONG, chunk, chunk.end, budget_chars=2730, overlap_chars=0) == []
+    nothing = plan_remainder(LONG, chunk, chunk.start, budget_chars=2730, overlap_chars=0)
+    assert nothing[0].start == chunk.start
 
 
 # --- the budget -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ boundaries are found in one pass; each chunk looks them up by bisection). A text
 budget is one chunk.
 
 `budget_from_context` turns a model's context size and ``max_tokens`` into a character budget.
+`plan_remainder` plans again, smaller, what a reply cut at ``max_tokens`` did not cover.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "Chunk",
     "budget_from_context",
     "plan_chunks",
+    "plan_remainder",
 ]
 
 COMPLETION_RATIO = 1.5
@@ -269,3 +271,46 @@ def plan_chunks(
         if end >= length:
             return chunks
         start, previous_end = planner.overlap_start(start, end, overlap_chars), end
+
+
+def plan_remainder(
+    text: str,
+    chunk: Chunk,
+    covered_until: int,
+    *,
+    budget_chars: int,
+    overlap_chars: int,
+    protected: Sequence[tuple[int, int]] = (),
+) -> list[Chunk]:
+    """Chunks for the part of `chunk` a cut reply did not cover, for asking again with less text.
+
+    The part begins at the last sentence or paragraph boundary at or before `covered_until` (where
+    the records the cut reply did ground end), never inside a protected span, or at the chunk's
+    start when there is none; it ends where the chunk does. It is planned like an article
+    (`plan_chunks`) with the budget given, which the caller makes smaller than the one that was cut
+    (half of it, say). Offsets are the whole article's; an empty list when all is covered.
+    """
+    if covered_until >= chunk.end:
+        return []
+    planner = _Planner(
+        text[chunk.start : chunk.end], max(budget_chars, 1), _within(protected, chunk)
+    )
+    i = bisect.bisect_right(planner.bounds, covered_until - chunk.start) - 1
+    begin = chunk.start + (planner.bounds[i] if i >= 0 else 0)
+    rest = Chunk(begin, chunk.end)
+    pieces = plan_chunks(
+        rest.text_of(text),
+        budget_chars=budget_chars,
+        overlap_chars=overlap_chars,
+        protected=_within(protected, rest),
+    )
+    return [Chunk(begin + piece.start, begin + piece.end) for piece in pieces]
+
+
+def _within(protected: Sequence[tuple[int, int]], chunk: Chunk) -> list[tuple[int, int]]:
+    """The protected spans inside `chunk`, as offsets into its text (a chunk never cuts one)."""
+    return [
+        (start - chunk.start, end - chunk.start)
+        for start, end in protected
+        if chunk.start <= start and end <= chunk.end
+    ]
