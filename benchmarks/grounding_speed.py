@@ -6,10 +6,11 @@ The shared article repeated REPEATS times (default 100, about 210,000 characters
 ``max_chars`` default) with 300 quotes to ground: a third exact, a third with curly quotes and
 line breaks (normalised matches), a third invented (closest-passage search for the re-ask hint).
 
-Then the cases that used to grow with the product of records and occurrences: 300 records quoting
-one common word ("the", 1,400 occurrences), 10,000 records quoting a word found 5,000 times, an
-invented value longer than the article (rejected before any search), and the closest-passage hint
-for a value as long as a page.
+Then the cases that used to grow with the product of records and occurrences, each record spoken
+by one of four speakers: 300 records quoting one common word ("the", 1,400 occurrences in the
+article above), and 10,000 records quoting "in" (5,031 occurrences: the article repeated 117
+times); then a 5 MB invented value (longer than the article: rejected before any search) and the
+closest-passage hint for an invented value as long as a page.
 """
 
 from __future__ import annotations
