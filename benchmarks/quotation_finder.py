@@ -10,12 +10,14 @@ copied. Prints the definitions used, the figures, and with ``--show N`` up to N 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extractor.attribution import attribute
 from extractor.quotations import Quotation, find_quotations
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "polnear-dev"
@@ -262,6 +264,77 @@ def finder_figures(articles: list[Article], show: int) -> None:
                 print("  ", row)
 
 
+SPEAKER_RULE = """\
+Offline speakers: every gold direct quote found by the finder whose annotated Source is a name:
+  parenthesised tags, possessives and relative clauses (who/which/that ...) dropped, the first
+  comma-separated part of the Source ending in a capitalised word that is not a pronoun ("Donald
+  Trump", "The New York Post", "Rep. Gwen Moore (D-Wis.)", "Kenneth Baer, a former official" ->
+  "Kenneth Baer", "Apple's chief executive, Tim Cook" -> "Tim Cook", "Rep. Elijah Cummings of
+  Maryland" -> "Elijah Cummings"). The predicted speaker is
+  right when its last word equals that part's last word, ignoring case ("Trump" in the Source,
+  "Donald Trump" predicted). Quotes whose Source is a pronoun or a
+  nominal ("he", "a source") are counted apart: the share given any speaker.
+"""
+_PRONOUN_SOURCES = frozenset(
+    ["he", "she", "they", "i", "we", "it", "you", "him", "her", "them", "this", "that", "who"]
+)
+
+
+def source_last_name(source: str) -> str | None:
+    """The Source's name's last word when the Source is a name, else None.
+
+    The name is the first comma-separated part of the Source that ends in a capitalised word
+    ("Kenneth Baer, a former official who runs Crosscut Strategies" -> "Kenneth Baer";
+    "Apple's chief executive, Tim Cook," -> "Tim Cook"); relative clauses are cut at "who".
+    """
+    source = re.sub(r"\([^)]*\)", " ", source)
+    source = re.split(r"\s(?:who|which|that)\s", source)[0]
+    source = re.sub(r"([A-Z][\w.]*) of [A-Z][\w ]*", r"\1", source)  # Rangel of New York
+    for part in source.split(","):
+        words = [re.sub(r"['\u2019]s?$", "", w.strip(".;:")) for w in part.split()]
+        words = [w for w in words if w]
+        if not words:
+            continue
+        if words[-1].lower() in _PRONOUN_SOURCES:
+            return None
+        if words[-1][0].isupper():
+            return words[-1].lower()
+    return None
+
+
+def speaker_figures(articles: list[Article], show: int) -> None:
+    """Print how often the offline rules name the annotated speaker."""
+    named = right = other = other_given = 0
+    wrong: list[str] = []
+    for article in articles:
+        found = find_quotations(article.text)
+        matched = match_gold(article, found)
+        by_quote = {id(a.quotation): a for a in attribute(article.text, found)}
+        for gold, q in matched.items():
+            source = article.gold[gold]
+            a = by_quote[id(q)]
+            last = source_last_name(source)
+            if last is None:
+                other += 1
+                other_given += a.speaker is not None
+                continue
+            named += 1
+            predicted = (a.speaker or "").split()
+            if predicted and predicted[-1].lower().strip(".,") == last:
+                right += 1
+            else:
+                context = article.text[max(0, q.outer_start - 60) : q.outer_end + 60]
+                wrong.append(f"gold={source!r} got={a.speaker!r} [{a.rule}] {context!r}")
+    print()
+    print(SPEAKER_RULE)
+    print(f"offline speaker accuracy (named Source): {right}/{named} = {right / named:.2%}")
+    print(f"quotes with a pronoun or nominal Source given a speaker: {other_given}/{other}")
+    if show and wrong:
+        print(f"\n-- wrong speakers ({len(wrong)}):")
+        for row in wrong[:show]:
+            print("  ", row)
+
+
 def main() -> int:
     """Run the measurements, or say why they are skipped."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -273,6 +346,7 @@ def main() -> int:
         return 0
     articles = load(args.data)
     finder_figures(articles, args.show)
+    speaker_figures(articles, args.show)
     return 0
 
 

@@ -380,17 +380,22 @@ def _words(spaced: str) -> frozenset[str]:
 
 
 SAID_VERBS = _words(
-    """said says say saying told tells tell telling added adds asked asks wrote writes write
-    explained explains noted notes stated states declared declares insisted insists argued
-    argues claimed claims continued continues recalled recalls responded responds replied
-    replies tweeted tweets posted posts warned warns acknowledged acknowledges admitted
-    admits agreed agrees announced announces boasted boasts charged charges complained
-    complains conceded concedes countered counters cautioned cautions joked jokes predicted
-    predicts promised promises quipped quips remarked remarks repeated repeats reported
-    reports shouted shouts suggested suggests urged urges vowed vows yelled yells observed
-    observes pointed emphasized emphasizes stressed stresses lamented laments mused muses
-    called calls describes described thundered scoffed snapped sniped fumed blasted slammed
-    touted touts pledged pledges according"""
+    """said says say saying told tells tell telling added adds adding asked asks asking wrote
+    writes write writing explained explains explaining noted notes noting stated states declared
+    declares declaring insisted insists insisting argued argues arguing claimed claims claiming
+    continued continues recalled recalls responded responds replied replies tweeted tweets
+    posted posts warned warns warning acknowledged acknowledges admitted admits agreed agrees
+    announced announces boasted boasts charged charges complained complains conceded concedes
+    countered counters cautioned cautions joked jokes predicted predicts promised promises
+    quipped quips remarked remarks repeated repeats reported reports shouted shouts suggested
+    suggests urged urges vowed vows yelled yells observed observes pointed emphasized emphasizes
+    stressed stresses lamented laments mused muses called calls calling describes described
+    describing thundered scoffed snapped sniped fumed blasted slammed touted touts pledged
+    pledges according indicated indicates demanded demands scolded likened sings sang sing
+    chanted chant chanting asserted asserts asserting contended contends maintained maintains
+    retorted testified wondered speculated estimated pleaded mocked accused accuses praised
+    reminded assured informed texted emailed interjected marveled conceding recalling
+    acknowledging explaining"""
 )
 
 _TITLE_CUES = _words(
