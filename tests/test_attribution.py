@@ -151,6 +151,15 @@ def test_transcript_turns_take_the_fullest_name() -> None:
     assert [s for _, s in speakers(text)] == ["Dana Whitfield", "Luis Ortega"]
 
 
+def test_quoted_transcript_turns_take_the_label() -> None:
+    text = (
+        "Anchor Beth Moreno interviewed Governor Alan Marsh.\n\n"
+        '"MORENO: Will you run again?\n\n'
+        '"MARSH: Not this time."'
+    )
+    assert [s for _, s in speakers(text)] == ["Beth Moreno", "Alan Marsh"]
+
+
 def test_unattributed_quote_has_no_speaker() -> None:
     text = 'The sign read "Closed for the season" in red letters, and nothing more.'
     found = attribute(text, find_quotations(text))

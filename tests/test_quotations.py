@@ -157,6 +157,25 @@ def test_transcript_turns() -> None:
     assert all(q.style is MarkStyle.TRANSCRIPT for q in found)
 
 
+def test_transcript_turns_inside_a_quoted_excerpt() -> None:
+    """Each quoted turn is its own quotation, its follow-on paragraphs its pieces."""
+    text = (
+        "The exchange, in part:\n\n"
+        '"HOST: Will she attend the debate?\n\n'
+        '"GOV. MARSH: No. She has other plans.\n\n'
+        '"And that is the end of it.\n\n'
+        '"HOST: Thank you, governor."\n\n'
+        "The interview ran ten minutes."
+    )
+    found = find_quotations(text)
+    assert [q.speaker_label for q in found] == ["HOST", "GOV. MARSH", "HOST"]
+    assert [text[p.start : p.end] for p in found[1].pieces] == [
+        "No. She has other plans.",
+        "And that is the end of it.",
+    ]
+    assert found[2].closed and text[found[2].start : found[2].end] == "Thank you, governor."
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from extractor.quotations import SAID_VERBS, MarkStyle, Quotation, find_quotations
+from extractor.quotations import SAID_VERBS, Quotation, find_quotations
 
 if TYPE_CHECKING:
     from extractor.models import Quote
@@ -101,6 +101,15 @@ _TITLES = {
     "chief": None,
     "coach": "coach",
     "pres.": "president",
+    **{
+        word: word
+        for word in _word_set(
+            """anchor host moderator spokesman spokeswoman spokesperson chairman
+        chairwoman chair director candidate nominee adviser advisor aide commissioner
+        correspondent reporter columnist economist analyst strategist pollster
+        congressman congresswoman councilman councilwoman superintendent"""
+        )
+    },
 }
 _STARTERS = _word_set(
     """a an the but and or so yet if when while after before as at in on of for from by with
@@ -335,7 +344,7 @@ def _rules(text: str, q: Quotation, names: _Names, floor: int = 0) -> _Found | N
     _, hi = _paragraph_bounds(text, max(q.outer_start, q.outer_end - 1))
     after = _sentence_after(text, q.outer_end, hi)
     before = _sentence_before(text, max(lo, floor), q.outer_start)
-    if q.style is MarkStyle.TRANSCRIPT and q.speaker_label:
+    if q.speaker_label:
         tokens = _clean_tokens(q.speaker_label.title())
         role, tokens = _split_title(tokens)
         name = names.fullest(tokens) if tokens else q.speaker_label.title()

@@ -223,13 +223,24 @@ class _Builder:
     inner: tuple[int, int] | None = None  # an opening mark inside the open quotation
     nested: list[tuple[int, int]] = field(default_factory=list)
     doubtful: bool = False  # the open mark had white space on both sides
+    label: str | None = None  # "PENCE" when a quoted transcript turn opens: "PENCE: Well, ...
+    content_from: int = 0  # where the current piece's words start (after a turn's label)
+
+    def finish(self, closed: bool) -> Quotation:
+        """The quotation read so far."""
+        done = _make(self.pieces, closed)
+        return _with(done, nested=tuple(self.nested), speaker_label=self.label)
 
 
 def _piece(
-    text: str, open_mark: tuple[int, int], close_mark: tuple[int, int] | None, end: int
+    text: str,
+    open_mark: tuple[int, int],
+    close_mark: tuple[int, int] | None,
+    end: int,
+    content_from: int = 0,
 ) -> Piece:
     """The piece between an opening mark and `end`, white space inside the marks trimmed."""
-    start = open_mark[1]
+    start = max(open_mark[1], min(content_from, end))
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -263,11 +274,14 @@ def _find_raw(text: str) -> list[Quotation]:
             if building.open_mark is None:
                 if mark.orient == "close":
                     continue  # a lone closing mark
-                if building.pieces and mark.start != lo:  # the continuation never reopened
-                    para_found.append(
-                        _with(_make(building.pieces, False), nested=tuple(building.nested))
-                    )
-                    building.pieces = []
+                turn = _TRANSCRIPT.match(text, mark.end, hi) if mark.start == lo else None
+                if turn and turn.group(1).strip() in _NOT_SPEAKERS:
+                    turn = None
+                if building.pieces and (mark.start != lo or turn):  # a new quotation starts
+                    para_found.append(building.finish(False))
+                    building = _Builder()
+                if turn:  # "PENCE: Well, look, ...: a quoted transcript turn
+                    building.label, building.content_from = turn.group(1).strip(), turn.end()
                 building.open_mark = span
                 building.doubtful = mark.orient == "amb"
             elif building.inner is not None:  # inside a double quotation nested in another
@@ -280,15 +294,17 @@ def _find_raw(text: str) -> list[Quotation]:
                 building.inner = span
             else:
                 if mark.start > building.open_mark[1] or building.pieces:
-                    building.pieces.append(_piece(text, building.open_mark, span, mark.start))
-                    done = _make(building.pieces, True)
-                    para_found.append(_with(done, nested=tuple(building.nested)))
+                    piece = _piece(
+                        text, building.open_mark, span, mark.start, building.content_from
+                    )
+                    building.pieces.append(piece)
+                    para_found.append(building.finish(True))
                 building = _Builder()
         if building.open_mark is not None:  # the paragraph ends inside a quotation
             if building.inner is not None:  # the inner mark opened a new quotation after all
                 building.pieces, building.nested = [], []
                 building.open_mark, building.inner = building.inner, None
-            piece = _piece(text, building.open_mark, None, hi)
+            piece = _piece(text, building.open_mark, None, hi, building.content_from)
             family = _family(text[building.open_mark[0]])
             following = paragraphs[index + 1] if index + 1 < len(paragraphs) else None
             if piece.end > piece.start:
@@ -300,12 +316,10 @@ def _find_raw(text: str) -> list[Quotation]:
                 covered.append((piece.start, piece.end))
             else:
                 if building.pieces:
-                    para_found.append(
-                        _with(_make(building.pieces, False), nested=tuple(building.nested))
-                    )
+                    para_found.append(building.finish(False))
                 building = _Builder()
         elif building.pieces:  # carried into this paragraph but never reopened
-            para_found.append(_with(_make(building.pieces, False), nested=tuple(building.nested)))
+            para_found.append(building.finish(False))
             building = _Builder()
         found.extend(_with_singles(text, lo, hi, para_found, covered))
     return found
