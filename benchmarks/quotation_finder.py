@@ -335,6 +335,24 @@ def speaker_figures(articles: list[Article], show: int) -> None:
             print("  ", row)
 
 
+def scaling_figures(articles: list[Article]) -> None:
+    """Print finder and attribution time on all articles as one text, and as one paragraph."""
+    print()
+    whole = "\n\n".join(a.text for a in articles)
+    for label, text in (("paragraphs kept", whole), ("one paragraph", whole.replace("\n", " "))):
+        for copies in (1, 2, 4):
+            long_text = (text + " ") * copies
+            begin = time.perf_counter()
+            found = find_quotations(long_text)
+            middle = time.perf_counter()
+            attribute(long_text, found)
+            end = time.perf_counter()
+            print(
+                f"{label}, {len(long_text.split()):,} words: {len(found)} quotations, "
+                f"finder {middle - begin:.2f} s, attribution {end - middle:.2f} s"
+            )
+
+
 def main() -> int:
     """Run the measurements, or say why they are skipped."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -347,6 +365,7 @@ def main() -> int:
     articles = load(args.data)
     finder_figures(articles, args.show)
     speaker_figures(articles, args.show)
+    scaling_figures(articles)
     return 0
 
 

@@ -18,6 +18,7 @@ result into the library's `Quote` records. Nothing here loads openai or instruct
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -308,10 +309,19 @@ def _sentence_after(text: str, pos: int, hi: int) -> str:
     return window[: breaks[0].start() + 1] if breaks else window
 
 
-def _paragraph_bounds(text: str, pos: int) -> tuple[int, int]:
-    lo = text.rfind("\n", 0, pos) + 1
-    hi = text.find("\n", pos)
-    return lo, len(text) if hi < 0 else hi
+class _Lines:
+    """Line starts and ends of a text, for paragraph bounds in logarithmic time."""
+
+    def __init__(self, text: str) -> None:
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.length = len(text)
+
+    def bounds(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the line holding pos."""
+        i = bisect.bisect_left(self.newlines, pos)
+        lo = self.newlines[i - 1] + 1 if i > 0 else 0
+        hi = self.newlines[i] if i < len(self.newlines) else self.length
+        return lo, hi
 
 
 @dataclass
@@ -338,10 +348,10 @@ def _try(match: re.Match[str] | None, names: _Names, rule: str, conf: float) -> 
     return _Found(who, verb, rule, conf)
 
 
-def _rules(text: str, q: Quotation, names: _Names, floor: int = 0) -> _Found | None:
+def _rules(text: str, q: Quotation, names: _Names, lines: _Lines, floor: int) -> _Found | None:
     """The first rule that names a speaker next to this quotation."""
-    lo, _ = _paragraph_bounds(text, q.outer_start)
-    _, hi = _paragraph_bounds(text, max(q.outer_start, q.outer_end - 1))
+    lo, _ = lines.bounds(q.outer_start)
+    _, hi = lines.bounds(max(q.outer_start, q.outer_end - 1))
     after = _sentence_after(text, q.outer_end, hi)
     before = _sentence_before(text, max(lo, floor), q.outer_start)
     if q.speaker_label:
@@ -396,7 +406,7 @@ def _first_name(sentence: str, names: _Names, verb: str | None) -> _Found | None
 
 def _named_before(text: str, lo: int, pos: int, names: _Names) -> _Who | None:
     """The named subject of a said-verb earlier in the paragraph (Sen. X scolded him: "...")."""
-    matches = list(_WHO_VERB_ANY.finditer(text, lo, pos))
+    matches = list(_WHO_VERB_ANY.finditer(text, max(lo, pos - 600), pos))
     for m in reversed(matches):
         who = _parse_who(m.group("who"), names)
         if who is not None and who.name:
@@ -407,14 +417,15 @@ def _named_before(text: str, lo: int, pos: int, names: _Names) -> _Who | None:
 def attribute(text: str, quotations: list[Quotation]) -> list[Attribution]:
     """A speaker for each quotation (None when no rule applies), in the order given."""
     names = _Names(text)
+    lines = _Lines(text)
     out: list[Attribution] = []
     last_named: _Who | None = None  # the speaker the article named last
     paragraph_speaker: dict[int, Attribution] = {}  # paragraph start -> its named speaker
     previous: Attribution | None = None
     for q in quotations:
-        lo, _ = _paragraph_bounds(text, q.outer_start)
+        lo, _ = lines.bounds(q.outer_start)
         floor = previous.quotation.outer_end if previous is not None else 0
-        found = _rules(text, q, names, floor)
+        found = _rules(text, q, names, lines, floor)
         verb, rule, conf = (found.verb, found.rule, found.confidence) if found else (None, "", 0)
         who = found.who if found else None
         if who is not None and who.pronoun:

@@ -444,7 +444,9 @@ def _is_title_case(words: list[str]) -> bool:
 
 
 def _headline_like(text: str, lo: int, hi: int) -> bool:
-    """Whether the paragraph is a headline: title case throughout, no full stop at its end."""
+    """Whether the paragraph is a headline: short, and title case throughout."""
+    if hi - lo > 400:
+        return False
     words = [w for w in _WORD.findall(text[lo:hi]) if w.lower() not in _SMALL_WORDS]
     if not words or len(words) > 30:
         return False
