@@ -160,6 +160,15 @@ def test_quoted_transcript_turns_take_the_label() -> None:
     assert [s for _, s in speakers(text)] == ["Beth Moreno", "Alan Marsh"]
 
 
+def test_coordinated_verb_and_passive_clause_name_the_sentence_subject() -> None:
+    text = (
+        "Foreign Minister Olga Varga dismissed the summit and indicated the premier accepted "
+        'only to "raise the level of the talks."\n\n'
+        'Mayor Ted Quinn said he asked about the matter and was assured it "had no problem."'
+    )
+    assert [s for _, s in speakers(text)] == ["Olga Varga", "Ted Quinn"]
+
+
 def test_unattributed_quote_has_no_speaker() -> None:
     text = 'The sign read "Closed for the season" in red letters, and nothing more.'
     found = attribute(text, find_quotations(text))

@@ -215,6 +215,12 @@ def test_likely_non_speech_is_flagged(text: str, hint: QuotationHint) -> None:
     assert not q.likely_speech
 
 
+def test_short_fragment_after_a_said_verb_in_the_sentence_is_speech() -> None:
+    text = 'The envoy said his government held a "negative view" of the proposal.'
+    q = only(text)
+    assert q.hint is QuotationHint.SPEECH and q.partial
+
+
 def test_short_speech_next_to_a_said_verb_stays_speech() -> None:
     text = '"Absolutely," the senator said when asked about the vote.'
     assert only(text).hint is QuotationHint.SPEECH

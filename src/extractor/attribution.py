@@ -207,6 +207,9 @@ _NOMINAL_HEAD = re.compile(
 )
 
 
+_CLAUSE_WORDS = _word_set("and or but was were is are be been being that which who whom")
+
+
 def _parse_who(phrase: str, names: _Names) -> _Who | None:
     """Read a speaker phrase: 'White House spokesman Josh Earnest', 'he', 'the senator'."""
     phrase = phrase.strip(" ,\u2014\u2013-\t\n\u00a0")
@@ -235,13 +238,15 @@ def _parse_who(phrase: str, names: _Names) -> _Who | None:
                 organization = " ".join(org_tokens) or None
             if len(tokens) >= 2 or tokens[-1][0].isupper():
                 return _Who(name=names.fullest(tokens), role=role, organization=organization)
-    if _NOMINAL_HEAD.match(phrase) and len(phrase.split()) <= 6:
+    words = phrase.lower().split()
+    if _NOMINAL_HEAD.match(phrase) and len(words) <= 6 and not _CLAUSE_WORDS.intersection(words):
         return _Who(nominal=phrase)
     return None
 
 
 # --- rules -----------------------------------------------------------------------------------
 
+_SAID_WORDS = SAID_VERBS - {"according", "call", "calls", "called", "calling", "reports"}
 _EXTRA_VERBS = ("put it", "shot back", "fired back", "call", "attacked", "criticized", "concluded")
 _VERBS = sorted(
     [*(v for v in SAID_VERBS if v != "according"), *_EXTRA_VERBS], key=len, reverse=True
@@ -373,11 +378,15 @@ def _rules(text: str, q: Quotation, names: _Names, lines: _Lines, floor: int) ->
             found = _try(m, names, "colon", 0.8)
             if found and found.who.name:
                 return found
-    matches = list(_WHO_VERB_ANY.finditer(before))
-    if matches:
-        found = _try(matches[-1], names, "X said before", 0.8)
-        if found and not found.who.name and matches[-1].group("verb").endswith("ing"):
+    for match in reversed(list(_WHO_VERB_ANY.finditer(before))):
+        found = _try(match, names, "X said before", 0.8)
+        if found and not found.who.name and match.group("verb").endswith("ing"):
             found = _first_name(before, names, found.verb)  # X did this, saying "..."
+        if found:
+            return found
+    cue = next((w for w in re.findall(r"[a-z]+", before) if w in _SAID_WORDS), None)
+    if cue:  # X dismissed it and indicated that "..."
+        found = _first_name(before, names, cue)
         if found:
             return found
     for where in (before, after):

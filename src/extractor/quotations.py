@@ -453,6 +453,18 @@ def _headline_like(text: str, lo: int, hi: int) -> bool:
     return sum(1 for w in words if w[0].isupper() or w[0].isdigit()) >= 0.9 * len(words)
 
 
+_SENTENCE_STOP = re.compile(r"[.!?][\"'\u201d\u2019)]*\s+(?=[A-Z\"\u201c])")
+_SENTENCE_CUES = SAID_VERBS - {"according", "reports", "reported", "posts", "posted", "states"}
+
+
+def _said_in_sentence(text: str, lo: int, pos: int) -> bool:
+    """Whether a said-verb comes earlier in the sentence: Smith said it was "a disgrace"."""
+    window = text[max(lo, pos - 200) : pos]
+    stops = list(_SENTENCE_STOP.finditer(window))
+    sentence = window[stops[-1].end() :] if stops else window
+    return any(w in _SENTENCE_CUES for w in re.findall(r"[a-z]+", sentence))
+
+
 def _classify(text: str, q: Quotation, lo: int, hi: int) -> Quotation:
     """Set partial, hint and reason from the words in and around the quotation."""
     if q.style is MarkStyle.TRANSCRIPT:
@@ -508,6 +520,8 @@ def _classify(text: str, q: Quotation, lo: int, hi: int) -> Quotation:
         hint = QuotationHint.NAME if len(words) <= 2 else QuotationHint.TITLE
         return _with(q, partial=True, hint=hint, reason="short, capitalised, no sentence")
     if not in_headline and len(words) <= 2 and partial:
+        if _said_in_sentence(text, lo, q.outer_start):
+            return _with(q, partial=True, reason="said-verb earlier in the sentence")
         return _with(
             q, partial=True, hint=QuotationHint.SCARE, reason="one or two words, mid-sentence"
         )
