@@ -27,9 +27,9 @@ TRAILING = ".,;:!?\u2014\u2013- \t\n"
 DEFINITION = """\
 Direct quote (gold): a fragment of an annotated Content span whose text, white space trimmed, is
   enclosed in double quotation marks (" \u201c \u201d \u201e \u00ab \u00bb or ''): it begins
-  with a mark or directly follows one, and ends with a mark (before trailing punctuation) or is directly
-  followed by one. Its words are the fragment inside those marks. Annotations of every annotator
-  of an article are pooled (a quote annotated twice counts once).
+  with a mark or directly follows one, and ends with a mark (before trailing punctuation) or is
+  directly followed by one. Its words are the fragment inside those marks. Annotations of every
+  annotator of an article are pooled (a quote annotated twice counts once).
   A fragment whose words hold further marks is split there into the quoted segments (an opening
   mark starts one, a mark followed by white space ends it): "a" and "b" gives two gold quotes.
   An unclosed paragraph counts as enclosed when the next paragraph opens with a mark.
