@@ -7,9 +7,12 @@
   abbreviations and initials: "Feb. 24", "U.S. Army");
 - never inside a protected span (a quotation found by the quotation finder): a boundary strictly
   inside one is never used;
-- a chunk whose first sentence alone is longer than the budget ends at the first sentence boundary
-  after it (after the protected span it runs into, whole, when it runs into one), and only when no
-  boundary comes soon enough at a white space outside every protected span, or a character;
+- when no boundary fits (a sentence longer than the budget): if the budget ends inside a protected
+  span, the chunk holds that span whole and ends at the first boundary after it (within another
+  budget, else right after the span), so a quotation longer than the budget is one chunk with the
+  rest of its sentence; otherwise it ends at the first boundary within a quarter budget more, else
+  at the last white space outside every protected span, else at any character (never between a
+  letter and its combining marks);
 - neighbours overlap by whole sentences, at most ``overlap_chars`` characters, so a record stated
   across a boundary is seen whole by one chunk; records found twice are merged by
   `extractor.merging`.
@@ -56,6 +59,7 @@ quotation-first target. A pipeline whose model copies the quotations should pass
 
 _MIN_BUDGET_TOKENS = 64  # below this a chunk holds a sentence or two: the settings cannot work
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n\s*")  # a blank line; the boundary is where the next begins
+_LONG_WORD = re.compile(r"\w{64,}")
 _SENTENCE_PUNCTUATION = frozenset(".!?")
 _CLOSERS = frozenset("\"'\u201d\u2019\u00bb)]")
 
@@ -142,11 +146,21 @@ def _merged(protected: Sequence[tuple[int, int]], length: int) -> tuple[list[int
     return starts, ends
 
 
+def _masked_long_words(text: str) -> str:
+    """The text, same length, each run of 64 or more word characters broken up but its ends.
+
+    `sentence_ends` backtracks through a run of word characters once for each of its characters
+    (a 20,000-character token took 2 s, 200,000 would take minutes); a run that long holds no
+    sentence end, and its first character and last eight (the word before a full stop) are kept.
+    """
+    return _LONG_WORD.sub(lambda m: m[0][0] + "-" * (len(m[0]) - 9) + m[0][-8:], text)
+
+
 def _sentence_starts(text: str) -> list[int]:
     """Where each sentence after the first begins: past its predecessor's end marks and space."""
     starts = []
     length = len(text)
-    for at in sentence_ends(text):
+    for at in sentence_ends(_masked_long_words(text)):
         while at < length and text[at] in _SENTENCE_PUNCTUATION:
             at += 1
         while at < length and text[at] in _CLOSERS:
