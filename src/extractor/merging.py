@@ -353,10 +353,11 @@ class _Cluster:
     parts: set[int] = field(default_factory=set)
 
 
-def _rank(record: Quote | Commitment | Event, order: int) -> tuple[int, int, int]:
-    """Higher is kept: the longer span, then the more filled fields, then the earlier record."""
+def _rank(record: Quote | Commitment | Event, order: int) -> tuple[bool, int, int, int]:
+    """Higher is kept: confirmed by the model, the longer span, more filled fields, found first."""
+    confirmed = getattr(record, "confirmed", True) is not False  # quotes the model attributed
     length = record.span.end - record.span.start if record.span is not None else -1
-    return (length, _filled(record.model_dump()), -order)
+    return (confirmed, length, _filled(record.model_dump()), -order)
 
 
 def merge_records(parts: Sequence[Sequence[R]], *, min_overlap: float = MIN_OVERLAP) -> list[R]:
@@ -368,9 +369,10 @@ def merge_records(parts: Sequence[Sequence[R]], *, min_overlap: float = MIN_OVER
     agree; a record joins the overlapping one it shares most with. Records of one part are never
     merged with each other: the model listed them apart (two commitments may cite one sentence).
     Records without a span are merged only when equal in every field.
-    Of the records taken for one, the one kept whole is the one with the longer span, then the one
-    with more filled fields, then the one found first. The result is in article order (records
-    without a span last, in the order found).
+    Of the records taken for one, the one kept whole is the one the model confirmed (a quote the
+    model attributed beats one attributed by the library's rules only), then the one with the
+    longer span, then the one with more filled fields, then the one found first. The result is in
+    article order (records without a span last, in the order found).
     """
     clusters: list[_Cluster] = []
     buckets: dict[tuple[type, int], list[int]] = {}  # (type, start // _BUCKET) -> clusters
@@ -424,6 +426,8 @@ def merge_extractions(
 
     Actor names are unified across all records first (`unify_actor_names`), then each list is
     merged (`merge_records`); usage is summed; the date line and source are the first given.
+    Anything else a part holds about the article as a whole (quotation coverage) is not merged:
+    the chunks overlap, so it is computed again on the whole article.
     """
     records: list[Quote | Commitment | Event] = []
     for part in parts:
