@@ -2,6 +2,8 @@
 
     python benchmarks/peer_cost.py                 # about 3 minutes
     python benchmarks/peer_cost.py --quick         # fewer runs, no 64 in flight, no long text
+    mkdir /tmp/base && git archive COMMIT src | tar -x -C /tmp/base    # an earlier library...
+    python benchmarks/peer_cost.py --baseline-src /tmp/base/src        # ...measured beside it
 
 Peers, each run in its own process so that its CPU time is its own:
 - instructor: ``instructor.from_openai(OpenAI(...), mode=Mode.TOOLS)`` with one response model
@@ -12,7 +14,9 @@ Peers, each run in its own process so that its CPU time is its own:
   does, the issue's figures for it are printed, labelled as quoted.
 The server (`perfect_model_server.py`, started here in a separate process so that its CPU is not
 counted) answers every request's schema with the article's own words; calls and tokens come from
-its log. Figures are printed, nothing is asserted.
+its log. The perfect model answers what each schema asks: the extractor's quote records can hold
+speech reported without quotation marks, so it gets those too (instructor's model asks for direct
+quotations only); the replies' tokens are printed per list. Figures are printed, nothing asserted.
 """
 
 from __future__ import annotations
@@ -140,7 +144,7 @@ class Peer:
                     {"role": "user", "content": text},
                 ],
             )
-        if self.name == "extractor":
+        if self.name.startswith("extractor"):
             from extractor import Extractor
 
             if url not in self.clients:
@@ -295,17 +299,21 @@ def start_server(log: Path, latency: float) -> tuple[subprocess.Popen[str], int,
     return process, int(ready[1]), ready[2].strip() if len(ready) > 2 else "?"
 
 
-def python_for(peer: str, chosen: str | None) -> tuple[str | None, str]:
+def python_for(peer: str, chosen: str | None, args: argparse.Namespace) -> tuple[str | None, str]:
     """The Python that can run `peer`, or None and why not."""
-    module = {"instructor": "instructor", "extractor": "extractor", "langextract": "langextract"}
+    module = {"instructor": "instructor", "langextract": "langextract"}.get(peer, "extractor")
     candidates = [chosen] if chosen else [sys.executable]
     if peer == "langextract" and not chosen:
         candidates.append("/tmp/lxvenv/bin/python")
     for python in candidates:
         if not python or not Path(python).exists():
             continue
-        probe = f"import {module[peer]}, openai"
-        check = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=120)
+        probe = f"import {module}, openai"
+        source = args.baseline_src if peer == "extractor-baseline" else args.extractor_src
+        env = {**os.environ, "PYTHONPATH": source} if module == "extractor" else None
+        check = subprocess.run(
+            [python, "-c", probe], capture_output=True, text=True, timeout=120, env=env
+        )
         if check.returncode == 0:
             return python, ""
     return None, f"{peer} (with openai) is not importable from {', '.join(map(str, candidates))}"
@@ -319,7 +327,8 @@ def run_worker(python: str, peer: str, base: str, args: argparse.Namespace) -> d
     command += ["--long-latency", str(args.long_latency)]
     command += ["--long-ms-per-token", str(args.long_ms_per_token)]
     command += ["--quick"] if args.quick else []
-    env = {**os.environ, "PYTHONPATH": args.extractor_src} if peer == "extractor" else None
+    source = args.baseline_src if peer == "extractor-baseline" else args.extractor_src
+    env = {**os.environ, "PYTHONPATH": source} if peer.startswith("extractor") else None
     done = subprocess.run(command, capture_output=True, text=True, timeout=1200, env=env)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
     if done.returncode or not lines:
@@ -374,6 +383,7 @@ def report(
         f"article {Path(args.article).name}: {len(text)} characters; server latency "
         f"{args.latency} s/call; tokens counted with {counter}; extractor from "
         f"{args.extractor_src}"
+        + (f", extractor-baseline from {args.baseline_src}" if args.baseline_src else "")
     )
     for peer, why in skipped.items():
         print(f"skipped {peer}: {why}")
@@ -517,6 +527,12 @@ def main() -> None:
     parser.add_argument(
         "--extractor-src", default=str(ROOT / "src"), help="the extractor package's source folder"
     )
+    parser.add_argument(
+        "--baseline-src",
+        default=None,
+        help="another extractor source folder (e.g. an earlier commit's, from git archive), "
+        "measured in the same run as the peer 'extractor-baseline'",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -531,9 +547,14 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
     try:
-        for peer in args.peers.split(","):
+        peers = args.peers.split(",")
+        if args.baseline_src and "extractor-baseline" not in peers:
+            peers.insert(
+                peers.index("extractor") if "extractor" in peers else 1, "extractor-baseline"
+            )
+        for peer in peers:
             chosen = args.langextract_python if peer == "langextract" else None
-            python, why = python_for(peer, chosen)
+            python, why = python_for(peer, chosen, args)
             if python is None:
                 skipped[peer] = why
                 continue
