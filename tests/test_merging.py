@@ -179,6 +179,18 @@ def test_a_surname_becomes_the_full_name_everywhere() -> None:
     assert records[0].speaker.name == "Trump"  # type: ignore[union-attr]  # inputs unchanged
 
 
+def test_one_event_naming_a_person_twice_keeps_one_actor() -> None:
+    event = Event(
+        kind=EventKind.MEETING,
+        summary="Trump met Putin.",
+        actors=[Actor(name="Trump"), Actor(name="Putin"), Actor(name="Donald Trump", role="US")],
+        status=EventStatus.OCCURRED,
+        evidence="The summit in Alaska",
+    )
+    (unified,) = unify_actor_names([event])
+    assert unified.actors == [Actor(name="Donald Trump", role="US"), Actor(name="Putin")]
+
+
 def test_people_sharing_a_surname_keep_their_names() -> None:
     names = ["Donald Trump", "Melania Trump", "Trump", "Donald J. Trump"]
     assert canonical_names(names) == {"Donald Trump": "Donald J. Trump"}

@@ -296,7 +296,12 @@ def _renamed(record: R, renames: dict[str, str]) -> R:
     actors = [_renamed_actor(actor, renames) for actor in record.actors]
     if all(new is old for new, old in zip(actors, record.actors, strict=True)):
         return record
-    return record.model_copy(update={"actors": actors})
+    named: dict[str, Actor] = {}  # "Trump" and "Donald Trump" in one event: one actor, the fuller
+    for actor in actors:
+        kept = named.get(actor.name)
+        if kept is None or _filled(actor.model_dump()) > _filled(kept.model_dump()):
+            named[actor.name] = actor  # a dict keeps the first position
+    return record.model_copy(update={"actors": list(named.values())})
 
 
 def _actors(record: Quote | Commitment | Event) -> list[Actor]:
