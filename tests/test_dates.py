@@ -6,10 +6,8 @@ import datetime
 
 import pytest
 
-from extractor.alignment import ArticleIndex
 from extractor.dates import DatePrecision, ResolvedDate, Tense, parse_date_line, resolve_date
 from extractor.models import Event
-from extractor.response_model import GroundingContext
 
 D = datetime.date
 PUB = D(2025, 8, 27)  # a Wednesday
@@ -263,7 +261,6 @@ def test_tense_leans_a_day_or_month_without_a_year(
 )
 def test_event_status_gives_the_tense(status: str, date_text: str, expected: ResolvedDate) -> None:
     """A planned event's bare 'Friday' is the coming one; an occurred event's the last one."""
-    article = "Leaders met in Washington."
     raw = {
         "kind": "meeting",
         "summary": "Leaders met.",
@@ -271,8 +268,8 @@ def test_event_status_gives_the_tense(status: str, date_text: str, expected: Res
         "status": status,
         "evidence": "Leaders met",
     }
-    context = GroundingContext(ArticleIndex(article), published=PUB).as_validation_context()
-    event = Event.model_validate(raw, context=context)
+    event = Event.model_validate(raw)
+    event.date_from_text(PUB)  # the pipeline's dates step
     assert (event.date, event.date_end, event.precision) == (
         expected.start,
         expected.end,

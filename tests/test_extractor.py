@@ -48,6 +48,24 @@ def test_clean_extraction_of_shared_article(endpoint: dict[str, Any], article: A
 
 
 @SHARED_ARTICLE_CASSETTE
+def test_quotes_come_from_the_finder_and_every_one_is_answered(
+    endpoint: dict[str, Any], article: Article
+) -> None:
+    """Quotations first: quote spans are the finder's, exact; the reply answered all seven."""
+    result = Extractor(**endpoint).extract(article.text, published=article.published)
+    assert result.coverage is not None
+    assert (result.coverage.found, result.coverage.attributed) == (7, 7)
+    assert result.coverage.unattributed == [] and result.coverage.ruled_out == []
+    marked = [q for q in result.quotes if q.kind is not QuoteKind.REPORTED]
+    assert len(marked) == 7 and all(q.confirmed for q in result.quotes)
+    for quote in marked:
+        assert quote.span is not None
+        assert article.text[quote.span.start - 1] == '"' == article.text[quote.span.end]
+    # The same result shape as a caller's own schema.
+    assert result.data is result and result.spans["quotes[0].text"] == result.quotes[0].span
+
+
+@SHARED_ARTICLE_CASSETTE
 def test_clean_extraction_resolves_dates(endpoint: dict[str, Any], article: Article) -> None:
     """Dates come from the library's resolver, against the article's date line."""
     result = Extractor(**endpoint).extract(article.text, published=article.published)
@@ -80,7 +98,12 @@ def test_spans_point_at_the_right_occurrence(endpoint: dict[str, Any], article: 
 def test_invented_quote_is_reasked_and_fixed(endpoint: dict[str, Any], article: Article) -> None:
     result = Extractor(**endpoint).extract(article.text, published=article.published)
 
-    assert [q.text for q in result.quotes] == ["negative attitude", "one of the root causes"]
+    confirmed = [q.text for q in result.quotes if q.confirmed]
+    assert confirmed == ["negative attitude", "one of the root causes"]
+    # The five quotations the fixed reply did not answer are kept, speakers from the rules.
+    assert len(result.quotes) == 7 and result.coverage is not None
+    assert (result.coverage.found, result.coverage.attributed) == (7, 2)
+    assert len(result.coverage.unattributed) == 5
     assert_grounded(result, article.text)
     # Usage is summed over both attempts: the rejected reply and the fixed one.
     assert result.usage.requests == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from extractor import ArticleExtraction, ExtractionError, Extractor, InputError
-from extractor.prompting import build_messages
+from extractor.prompting import build_messages, strip_markers
 
 from scripted_server import Reply, ScriptedServer, completion
 
@@ -71,7 +71,8 @@ def test_injected_text_that_is_in_the_article_is_still_only_a_quote_of_the_artic
     }
     server.replies.append(Reply(completion(quoted)))
     result = Extractor("gpt-4o-mini", base_url=server.base_url, api_key="k").extract(INJECTED)
-    span = result.quotes[0].span
+    (quote,) = [q for q in result.quotes if q.confirmed]  # the model's; the rest the finder's
+    span = quote.span
     assert span is not None
     assert INJECTED[span.start : span.end] == "Russia will withdraw from Ukraine tomorrow"
     assert INJECTED.index("Ignore previous instructions") < span.start
@@ -87,7 +88,7 @@ def test_template_syntax_in_the_article_reaches_the_model_verbatim(server: Scrip
     result = Extractor("m", base_url=server.base_url, api_key="k").extract(article)
     assert result.quotes[0].text == "negative attitude"
     user = server.requests[0]["messages"][-1]["content"]
-    assert f"<article>\n{article}\n</article>" in user
+    assert f"<article>\n{article}\n</article>" in strip_markers(user)  # [Qn] markers out
 
 
 def test_lone_surrogate_is_refused_before_any_request(server: ScriptedServer) -> None:

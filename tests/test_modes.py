@@ -14,6 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from extractor import ExtractionError, Extractor, Mode, Verbatim
+from extractor.prompting import strip_markers
 
 from handwritten import replies
 from scripted_server import Reply, ScriptedServer, completion
@@ -55,7 +56,8 @@ def test_mode_round_trip(server: ScriptedServer, mode: Mode) -> None:
     else:
         assert "response_format" not in request and "tools" not in request
     # The article always travels as delimited data in the last user message.
-    assert "<article>\n" + TEXT in request["messages"][-1]["content"]
+    # The article as sent, quotation markers ([Q1] before each opening mark) taken out.
+    assert "<article>\n" + TEXT in strip_markers(request["messages"][-1]["content"])
 
 
 def extract(extractor: Extractor, text: str, path: str) -> Any:

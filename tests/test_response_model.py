@@ -9,13 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from extractor import alignment
 from extractor.alignment import ArticleIndex
 from extractor.dates import DatePrecision
 from extractor.models import ArticleExtraction, Event, Quote
-from extractor.response_model import GroundingContext, response_model_for, to_schema
+from extractor.response_model import (
+    GroundingContext,
+    grounding_report,
+    response_model_for,
+    to_schema,
+)
 from extractor.spans import Alignment
 
 TEXT = (
@@ -65,8 +70,8 @@ def with_invented_quote() -> dict[str, Any]:
     return data
 
 
-def context(published: dt.date | None = PUBLISHED) -> GroundingContext:
-    return GroundingContext(ArticleIndex(TEXT), published)
+def context() -> GroundingContext:
+    return GroundingContext(ArticleIndex(TEXT))
 
 
 def nodes(schema: Any) -> Iterator[dict[str, Any]]:
@@ -159,8 +164,7 @@ def test_invented_quote_leaves_the_grounded_items_as_partial() -> None:
     assert len(partial.commitments) == 1
     assert partial.quotes[0].span is not None
     assert partial.quotes[0].span.start == TEXT.index("We will not accept")
-    assert "quotes[0].text" in grounding.spans
-    assert "quotes[1].text" not in grounding.spans
+    assert "quotes[1].text" not in partial.spans
 
 
 def test_valid_reply_is_grounded_and_converts_to_the_callers_class() -> None:
@@ -172,7 +176,8 @@ def test_valid_reply_is_grounded_and_converts_to_the_callers_class() -> None:
     for record in (*instance.events, *instance.quotes, *instance.commitments):
         assert record.span is not None
         assert TEXT[record.span.start : record.span.end] == record.span.text
-    assert set(grounding.spans) == {
+    spans = grounding_report(instance).spans
+    assert set(spans) == {
         "events[0].evidence",
         "quotes[0].text",
         "commitments[0].evidence",
@@ -183,7 +188,7 @@ def test_valid_reply_is_grounded_and_converts_to_the_callers_class() -> None:
     assert type(result) is ArticleExtraction
     for name in ArticleExtraction.model_fields:
         assert getattr(result, name) == getattr(instance, name), name
-    assert result.quotes[0].span == grounding.spans["quotes[0].text"]
+    assert result.quotes[0].span == spans["quotes[0].text"]
 
 
 def test_a_validated_reply_holds_the_articles_own_characters() -> None:
@@ -234,14 +239,15 @@ def test_to_schema_returns_an_instance_of_the_schema_unchanged() -> None:
     assert to_schema(plain, ArticleExtraction) is plain
 
 
-def test_partial_is_cleared_by_a_later_valid_reply() -> None:
+def test_a_valid_reply_carries_its_report_and_writes_nothing_to_the_context() -> None:
     grounding = context()
     model = response_model_for(ArticleExtraction)
     with pytest.raises(ValidationError):
         model.model_validate(with_invented_quote(), context=grounding.as_validation_context())
-    assert grounding.partial is not None
-    model.model_validate(valid(), context=grounding.as_validation_context())
-    assert grounding.partial is None
+    assert len(grounding.partials) == 1 and grounding.partial is not None
+    instance = model.model_validate(valid(), context=grounding.as_validation_context())
+    assert len(grounding.partials) == 1  # only failed attempts leave their records there
+    assert "quotes[0].text" in grounding_report(instance).spans
 
 
 def test_span_sent_by_the_model_is_overwritten() -> None:
@@ -264,9 +270,10 @@ def test_span_sent_by_the_model_is_overwritten() -> None:
 
 def test_event_date_is_resolved_against_the_published_date() -> None:
     instance = response_model_for(ArticleExtraction).model_validate(
-        valid(), context=context(PUBLISHED).as_validation_context()
+        valid(), context=context().as_validation_context()
     )
     [event] = instance.events
+    event.date_from_text(PUBLISHED)
     assert event.date == dt.date(2025, 8, 18)
     assert event.date_end == dt.date(2025, 8, 24)
     assert event.precision is DatePrecision.WEEK
@@ -274,20 +281,21 @@ def test_event_date_is_resolved_against_the_published_date() -> None:
 
 def test_event_date_is_left_alone_without_a_published_date() -> None:
     instance = response_model_for(ArticleExtraction).model_validate(
-        valid(), context=context(None).as_validation_context()
+        valid(), context=context().as_validation_context()
     )
     [event] = instance.events
+    event.date_from_text(None)
     assert event.span is not None  # grounded all the same
     assert (event.date, event.date_end) == (None, None)
     assert event.precision is DatePrecision.UNKNOWN
 
 
-def test_event_is_dated_by_the_library_while_grounding() -> None:
+def test_event_is_dated_by_the_dates_step_not_by_validation() -> None:
     grounding = context().as_validation_context()
     event = Event.model_validate(valid()["events"][0], context=grounding)
+    assert (event.date, event.precision) == (None, DatePrecision.UNKNOWN)
+    event.date_from_text(PUBLISHED)
     assert (event.date, event.precision) == (dt.date(2025, 8, 18), DatePrecision.WEEK)
-    # Without a grounding context (a saved result being loaded) nothing is recomputed.
-    assert Event.model_validate(valid()["events"][0]).precision is DatePrecision.UNKNOWN
 
 
 def test_model_precision_and_range_are_not_trusted() -> None:
@@ -300,6 +308,7 @@ def test_model_precision_and_range_are_not_trusted() -> None:
         "precision": "year",
     }
     event = Event.model_validate(raw, context=context().as_validation_context())
+    event.date_from_text(PUBLISHED)
     assert (event.date, event.date_end, event.precision) == (
         dt.date(2025, 8, 20),
         dt.date(2025, 8, 20),
@@ -322,6 +331,7 @@ def test_saved_result_round_trips_with_its_spans() -> None:
         valid(), context=context().as_validation_context()
     )
     result = to_schema(instance, ArticleExtraction)
+    result.events[0].date_from_text(PUBLISHED)
 
     loaded = ArticleExtraction.model_validate_json(result.model_dump_json())
 
@@ -351,9 +361,22 @@ def test_malformed_span_sent_by_the_model_is_ignored() -> None:
     assert instance.quotes[0].span.start == TEXT.index("We will not accept")
 
 
-def test_nullable_fields_are_type_lists_and_enums_carry_no_docstring() -> None:
+def test_optional_fields_are_omitted_not_null_and_enums_carry_no_docstring() -> None:
+    """An optional key with a null default is left out by the model rather than sent as null."""
     schema = response_model_for(ArticleExtraction).model_json_schema()
     quote = schema["$defs"]["Quote"]["properties"]
-    assert quote["verb"]["type"] == ["string", "null"] and "anyOf" not in quote["verb"]
+    assert quote["verb"]["type"] == "string" and "anyOf" not in quote["verb"]
+    assert "verb" not in schema["$defs"]["Quote"].get("required", [])
+    assert (
+        Quote.model_validate({"text": "x", "speaker": {"name": "y"}, "kind": "direct"}).verb is None
+    )
     assert "description" not in schema["$defs"]["QuoteKind"]
     assert schema["$defs"]["QuoteKind"]["enum"] == ["direct", "partial", "reported"]
+
+
+def test_a_required_nullable_field_keeps_null_as_a_type() -> None:
+    class Strict(BaseModel):
+        note: str | None
+
+    schema = response_model_for(Strict).model_json_schema()
+    assert schema["properties"]["note"]["type"] == ["string", "null"]

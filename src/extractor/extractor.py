@@ -1,4 +1,8 @@
-"""`Extractor`: the public entry point tying input checks, prompting, inference and grounding."""
+"""`Extractor`: the public entry point; `extract` runs the steps of `extractor.pipeline` in order.
+
+read -> find quotations -> plan chunks -> for each chunk: prompt -> call -> ground -> resolve
+dates; then merge -> result.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,10 @@ from typing import Any, TypeVar, overload
 import openai
 from pydantic import BaseModel, SecretStr
 
-from extractor.alignment import ArticleIndex
-from extractor.articles import check_text, parse_published
-from extractor.dates import parse_date_line
-from extractor.errors import ConfigurationError, ExtractorError
-from extractor.inference import CallRecord, ModelClient
-from extractor.models import ArticleExtraction, Extraction
-from extractor.prompting import build_messages
-from extractor.response_model import GroundingContext, response_model_for, to_schema
+from extractor import pipeline
+from extractor.errors import ExtractorError
+from extractor.inference import ModelClient
+from extractor.models import ArticleExtraction, Extraction, Usage
 from extractor.settings import Mode, Settings, load_settings
 
 __all__ = ["Extractor"]
@@ -78,46 +78,14 @@ class Extractor:
         """Close the connections."""
         await self.aclose()
 
-    def _prepare(
-        self, text: str, published: str | dt.date | None, schema: type[BaseModel]
-    ) -> tuple[list[dict[str, str]], type[BaseModel], GroundingContext]:
-        if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-            raise ConfigurationError(f"schema must be a Pydantic model class, not {schema!r}")
-        check_text(text, max_chars=self.settings.max_chars)
-        date = parse_published(published) or parse_date_line(text)[0]
-        grounding = GroundingContext(ArticleIndex(text), date)
-        return build_messages(text, schema, date), response_model_for(schema), grounding
-
-    def _finish(
-        self, schema: type[T], result: BaseModel, record: CallRecord, grounding: GroundingContext
-    ) -> T | Extraction[T]:
-        data = to_schema(result, schema)
+    def _done(self, article: pipeline.ArticleInput, usage: Usage) -> None:
         logger.info(
             "extracted %s with %s: %d request(s), %d tokens",
-            schema.__name__,
+            article.schema.__name__,
             self.settings.model,
-            record.usage.requests,
-            record.usage.total_tokens,
+            usage.requests,
+            usage.total_tokens,
         )
-        if isinstance(data, ArticleExtraction):
-            data.published, data.usage = grounding.published, record.usage
-            return data
-        return Extraction[schema](  # type: ignore[valid-type]
-            data=data, spans=grounding.spans, published=grounding.published, usage=record.usage
-        )
-
-    def _keep_partial(
-        self, error: ExtractorError, schema: type[T], grounding: GroundingContext
-    ) -> None:
-        """Attach the records the last attempt did ground, so nothing extracted is lost."""
-        if grounding.partial is None:
-            return
-        partial = to_schema(grounding.partial, schema)
-        if isinstance(partial, ArticleExtraction):
-            partial.published = grounding.published
-            if error.usage is not None:
-                partial.usage = error.usage
-        error.partial = partial
 
     @overload
     def extract(
@@ -137,16 +105,29 @@ class Extractor:
         schema: type[BaseModel] | None = None,
     ) -> ArticleExtraction | Extraction[Any]:
         """Extract events, quotes and commitments (or `schema`) from one article's text."""
-        target = schema or ArticleExtraction
-        messages, response_model, grounding = self._prepare(text, published, target)
-        try:
-            result, record = self._client.complete(
-                messages, response_model, grounding.as_validation_context()
+        article = pipeline.read(
+            text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
+        )
+        quotations = pipeline.find(article)
+        parts, usage = [], Usage()
+        for chunk in pipeline.plan(article, quotations):
+            request = pipeline.prompt(article, chunk, quotations)
+            try:
+                reply, record = self._client.complete(
+                    request.messages,
+                    request.response_model,
+                    request.context.as_validation_context(),
+                )
+            except ExtractorError as error:
+                error.partial = pipeline.partial(article, request, error.usage)
+                raise
+            usage = usage.add(record.usage)
+            parts.append(
+                pipeline.resolve_dates(pipeline.ground(article, request, reply), article.published)
             )
-        except ExtractorError as error:
-            self._keep_partial(error, target, grounding)
-            raise
-        return self._finish(target, result, record, grounding)
+        merged = pipeline.merge(article, parts)
+        self._done(article, usage)
+        return pipeline.result(article, merged, usage)
 
     @overload
     async def aextract(
@@ -166,13 +147,26 @@ class Extractor:
         schema: type[BaseModel] | None = None,
     ) -> ArticleExtraction | Extraction[Any]:
         """Async twin of `extract`."""
-        target = schema or ArticleExtraction
-        messages, response_model, grounding = self._prepare(text, published, target)
-        try:
-            result, record = await self._client.acomplete(
-                messages, response_model, grounding.as_validation_context()
+        article = pipeline.read(
+            text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
+        )
+        quotations = pipeline.find(article)
+        parts, usage = [], Usage()
+        for chunk in pipeline.plan(article, quotations):
+            request = pipeline.prompt(article, chunk, quotations)
+            try:
+                reply, record = await self._client.acomplete(
+                    request.messages,
+                    request.response_model,
+                    request.context.as_validation_context(),
+                )
+            except ExtractorError as error:
+                error.partial = pipeline.partial(article, request, error.usage)
+                raise
+            usage = usage.add(record.usage)
+            parts.append(
+                pipeline.resolve_dates(pipeline.ground(article, request, reply), article.published)
             )
-        except ExtractorError as error:
-            self._keep_partial(error, target, grounding)
-            raise
-        return self._finish(target, result, record, grounding)
+        merged = pipeline.merge(article, parts)
+        self._done(article, usage)
+        return pipeline.result(article, merged, usage)

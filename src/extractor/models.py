@@ -10,14 +10,13 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, Field
 
 from extractor.dates import DatePrecision, Tense, resolve_date
 from extractor.spans import (
     LibrarySpan,
     Span,
     Verbatim,
-    grounding_state,
     ignored_while_grounding,
 )
 
@@ -31,9 +30,12 @@ __all__ = [
     "EventKind",
     "EventStatus",
     "Extraction",
+    "NotAQuotation",
     "Polarity",
+    "QuotationCoverage",
     "Quote",
     "QuoteKind",
+    "RuledOut",
     "SourceText",
     "Usage",
 ]
@@ -82,6 +84,12 @@ class Quote(BaseModel):
         default=None, description="Attribution verb as written: 'said', 'cautioned'."
     )
     span: LibrarySpan
+    confirmed: Annotated[bool, ignored_while_grounding(lambda: True)] = Field(
+        default=True,
+        description="Whether the model attributed it; false: a quotation the article marks that "
+        "the model did not answer, its speaker from the library's rules.",
+        json_schema_extra=_READ_ONLY,
+    )
 
 
 class Polarity(str, Enum):
@@ -186,26 +194,20 @@ class Event(BaseModel):
     )
     span: LibrarySpan
 
-    @model_validator(mode="after")
-    def _resolve_date(self, info: ValidationInfo) -> Event:
-        """While grounding, the library dates the event: `date_text` against the date line.
+    def date_from_text(self, published: dt.date | None) -> None:
+        """Date the event from `date_text` against the date line (in place; the dates step).
 
         The model's own ISO `date` is kept only when the text cannot be resolved (a day, then).
         """
-        state = grounding_state(info)
-        if state is None:
-            return self
-        published = getattr(state, "published", None)
         if self.date_text:
             tense = _TENSE.get(self.status)  # a day or month without a year leans this way
             resolved = resolve_date(self.date_text, published, tense=tense)
             if resolved.precision is not DatePrecision.UNKNOWN:
                 self.date, self.date_end = resolved.start, resolved.end
                 self.precision = resolved.precision
-                return self
+                return
         self.date_end = self.date
         self.precision = DatePrecision.DAY if self.date else DatePrecision.UNKNOWN
-        return self
 
 
 class Usage(BaseModel):
@@ -238,6 +240,38 @@ class SourceText(BaseModel):
     length: int = Field(ge=0, description="Its length in characters, date line included.")
 
 
+class NotAQuotation(str, Enum):
+    """Why a passage between quotation marks is not speech."""
+
+    TITLE = "title"  # a book, film, law, article...
+    SCARE = "scare"  # scare quotes: the writer distances itself from a word
+    NAME = "name"  # a nickname, or what something is called
+    TERM = "term"  # a word mentioned as a word
+
+
+class RuledOut(BaseModel):
+    """A marked passage that is not a quotation, and why."""
+
+    span: Span = Field(description="The words between the marks.")
+    reason: NotAQuotation
+    by: str = Field(description="'model', or 'finder' when the model did not answer for it.")
+
+
+class QuotationCoverage(BaseModel):
+    """What became of every quotation the article marks (see `extractor.quotations`)."""
+
+    found: int = Field(default=0, description="Quotations the finder found in the text.")
+    attributed: int = Field(default=0, description="Quotes whose speaker the model gave.")
+    ruled_out: list[RuledOut] = Field(
+        default_factory=list, description="Marked passages that are not speech, and why."
+    )
+    unattributed: list[Span] = Field(
+        default_factory=list,
+        description="Quotations the model did not answer for: kept as quotes with the speaker "
+        "from the library's rules (confirmed false).",
+    )
+
+
 class ArticleExtraction(BaseModel):
     """Every event, quote and commitment in the article. Leave a list empty if none apply."""
 
@@ -260,15 +294,47 @@ class ArticleExtraction(BaseModel):
         "line); null when they index the string passed to extract().",
         json_schema_extra=_READ_ONLY,
     )
+    coverage: Annotated[QuotationCoverage | None, ignored_while_grounding()] = Field(
+        default=None,
+        description="What became of each quotation the article marks: found, attributed by the "
+        "model, ruled out and why, or attributed by the library's rules only.",
+        json_schema_extra=_READ_ONLY,
+    )
+
+    @property
+    def data(self) -> ArticleExtraction:
+        """The records themselves: this object (the same shape as `Extraction.data`)."""
+        return self
+
+    @property
+    def spans(self) -> dict[str, Span]:
+        """Span of every record by path, e.g. ``'quotes[0].text'``, as `Extraction.spans`."""
+        out: dict[str, Span] = {}
+        fields = (("events", "evidence"), ("quotes", "text"), ("commitments", "evidence"))
+        for name, value in fields:
+            for i, record in enumerate(getattr(self, name)):
+                if record.span is not None:
+                    out[f"{name}[{i}].{value}"] = record.span
+        return out
 
 
 class Extraction(BaseModel, Generic[T]):
-    """An extraction into a caller's own schema: the data, its spans, and what it cost."""
+    """An extraction into a caller's own schema: the data, its spans, and what it cost.
+
+    The built-in `ArticleExtraction` reads the same way: ``.data``, ``.spans``, ``.coverage``,
+    ``.usage``, ``.published``, ``.source``.
+    """
 
     data: T
     spans: dict[str, Span] = Field(
         default_factory=dict,
         description="Span of every verbatim field, by path, e.g. 'people[0].quote'.",
     )
+    coverage: QuotationCoverage | None = Field(
+        default=None, description="Quotations first is for the built-in schema only: null here."
+    )
     published: dt.date | None = None
     usage: Usage = Field(default_factory=Usage)
+    source: SourceText | None = Field(
+        default=None, description="The text the spans index when it is a file or stdin."
+    )

@@ -6,39 +6,66 @@
 - keys the schema does not have at its top level are errors (a reply of another shape is
   re-asked; unknown keys inside nested records are ignored, as pydantic does by default), and
 - validating it with a grounding context (`GroundingContext`) checks every `Verbatim` field
-  against the article and raises, naming each value not found, so instructor re-asks.
+  against the article and raises, naming each value not found, so instructor re-asks. A valid
+  instance carries its `GroundingReport` (read it with `grounding_report`); nothing is written
+  back to the context except the last failed attempt's grounded records (`partials`), which the
+  error keeps so nothing extracted is lost.
+
+A schema can name further problems for the re-ask with a ``reask_problems(self, context)`` method
+returning lines (the built-in answer model names quotation numbers it skipped or invented).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo, model_validator
 
 from extractor.alignment import ArticleIndex
 from extractor.grounding import GroundingReport, ground, without_ungrounded
-from extractor.spans import GROUNDING_CONTEXT_KEY, Span, ValidationContext, grounding_state
+from extractor.spans import GROUNDING_CONTEXT_KEY, ValidationContext, grounding_state
 
-__all__ = ["GroundingContext", "lean_json_schema", "response_model_for"]
+if TYPE_CHECKING:
+    from extractor.quotations import Quotation
+
+__all__ = [
+    "GroundingContext",
+    "grounding_report",
+    "lean_json_schema",
+    "response_model_for",
+    "to_schema",
+]
 
 T = TypeVar("T", bound=BaseModel)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GroundingContext:
-    """Per-call state that validators read from instructor's validation context."""
+    """What validators read from instructor's validation context for one call."""
 
     index: ArticleIndex
-    published: dt.date | None = None
-    spans: dict[str, Span] = field(default_factory=dict)
-    partial: BaseModel | None = None
+    # The quotations numbered in the prompt ([Q1] is quotations[0]), for the built-in schema.
+    quotations: Sequence[Quotation] = ()
+    # Each failed attempt's grounded records (None when none could be kept), last one last.
+    partials: list[BaseModel | None] = field(default_factory=list, compare=False)
 
     def as_validation_context(self) -> ValidationContext:
         """The ``context=`` for instructor: validators find this object in it."""
         return ValidationContext({GROUNDING_CONTEXT_KEY: self})
+
+    @property
+    def partial(self) -> BaseModel | None:
+        """The last failed attempt's grounded records, if any."""
+        return self.partials[-1] if self.partials else None
+
+
+def grounding_report(instance: BaseModel) -> GroundingReport:
+    """The grounding report of a validated response-model instance (empty if never grounded)."""
+    report = getattr(instance, "_grounding", None)
+    return report if isinstance(report, GroundingReport) else GroundingReport()
 
 
 def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -52,12 +79,16 @@ def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
         out = _nullable_as_type_list({key: trim(value) for key, value in node.items()})
         properties = out.get("properties")
         if isinstance(properties, dict):
+            required = set(out.get("required", ()))
             kept = {
-                name: {
-                    k: v
-                    for k, v in prop.items()
-                    if k != "title" and not (k == "default" and v is None)
-                }
+                name: _omittable(
+                    {
+                        k: v
+                        for k, v in prop.items()
+                        if k != "title" and not (k == "default" and v is None)
+                    },
+                    optional=name not in required and prop.get("default", 0) is None,
+                )
                 for name, prop in properties.items()
                 if not (isinstance(prop, dict) and prop.get("readOnly"))
             }
@@ -93,6 +124,26 @@ def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return cast(dict[str, Any], lean)
 
 
+def _omittable(prop: dict[str, Any], optional: bool) -> dict[str, Any]:
+    """An optional property whose default is null, without the null: the model omits it instead.
+
+    (Sent as null it costs completion tokens for nothing; omitted, it validates to None all the
+    same.)
+    """
+    if not optional:
+        return prop
+    kind = prop.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        rest = [t for t in kind if t != "null"]
+        return {**prop, "type": rest[0] if len(rest) == 1 else rest}
+    branches = prop.get("anyOf")
+    if isinstance(branches, list) and {"type": "null"} in branches:
+        rest = [b for b in branches if b != {"type": "null"}]
+        others = {k: v for k, v in prop.items() if k != "anyOf"}
+        return {**rest[0], **others} if len(rest) == 1 else {**others, "anyOf": rest}
+    return prop
+
+
 def _nullable_as_type_list(node: dict[str, Any]) -> dict[str, Any]:
     """``anyOf: [{type: X, ...}, {type: null}]`` as ``type: [X, "null"]``: the same, shorter."""
     branches = node.get("anyOf")
@@ -106,35 +157,43 @@ def _nullable_as_type_list(node: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def response_model_for(schema: type[T]) -> type[T]:
-    """The caller's schema with grounding on validation and a lean JSON Schema for the model."""
+def response_model_for(schema: type[T], name: str | None = None) -> type[T]:
+    """The caller's schema with grounding on validation and a lean JSON Schema for the model.
+
+    `name` names the class (and so the tool the model fills); the schema's own name by default.
+    """
 
     def model_json_schema(cls: type[BaseModel], *args: Any, **kwargs: Any) -> dict[str, Any]:
-        return lean_json_schema(schema.model_json_schema(*args, **kwargs))
+        lean = lean_json_schema(schema.model_json_schema(*args, **kwargs))
+        return {**lean, "title": name} if name and "title" in lean else lean
 
     def ground_all(self: BaseModel, info: ValidationInfo) -> BaseModel:
         grounding = grounding_state(info)
         if not isinstance(grounding, GroundingContext):
             return self
-        report: GroundingReport = ground(self, grounding.index)
-        grounding.spans = report.spans
-        if report.issues:
-            grounding.partial = without_ungrounded(self, report.issues)
-            raise ValueError(report.message())
-        grounding.partial = None
+        report = ground(self, grounding.index)
+        more = getattr(self, "reask_problems", None)
+        problems: list[str] = more(grounding) if callable(more) else []
+        if report.issues or problems:
+            partial = without_ungrounded(self, report.issues) if report.issues else self
+            grounding.partials.append(partial)
+            lines = [report.message()] if report.issues else []
+            raise ValueError("\n".join([*lines, *problems]))
+        object.__setattr__(self, "_grounding", report)  # a private attribute of this class
         return self
 
     namespace = {
         "__module__": schema.__module__,
-        "__qualname__": schema.__qualname__,
+        "__qualname__": name or schema.__qualname__,
         "__doc__": schema.__doc__,
         # Keys the schema does not have mean the reply is not this schema: re-ask, don't ignore.
         "model_config": ConfigDict(extra="forbid"),
         "model_json_schema": classmethod(model_json_schema),
         "_ground": model_validator(mode="after")(ground_all),
+        "_grounding": PrivateAttr(default=None),
     }
     # Same name as the caller's class, so validation errors (which the model reads) name it.
-    grounded = type(schema.__name__, (schema,), namespace)
+    grounded = type(name or schema.__name__, (schema,), namespace)
     return cast(type[T], grounded)
 
 

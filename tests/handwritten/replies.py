@@ -20,11 +20,13 @@ LAVROV = {"name": "Sergei Lavrov", "role": "Foreign Minister", "country": "Russi
 MACRON = {"name": "Emmanuel Macron", "role": "President", "country": "France"}
 ZELENSKYY = {"name": "Volodymyr Zelenskyy", "role": "President", "country": "Ukraine"}
 
+# Quotations first: the prompt numbers the article's quotations [Q1]..[Q7]; the reply answers by
+# number (no quoted words copied) and gives speech without quotation marks as text.
 QUOTES: list[dict[str, Any]] = [
-    {"text": "negative attitude", "speaker": PESKOV, "kind": "partial", "verb": "said"},
-    {"text": "one of the root causes", "speaker": PESKOV, "kind": "partial", "verb": "adding"},
-    {"text": "specifically asked", "speaker": TRUMP, "kind": "partial", "verb": "said"},
-    {"text": "had no problem with it.", "speaker": TRUMP, "kind": "partial", "verb": "assured"},
+    {"n": 1, "speaker": PESKOV, "kind": "partial", "verb": "said"},
+    {"n": 2, "speaker": PESKOV, "kind": "partial", "verb": "adding"},
+    {"n": 3, "speaker": TRUMP, "kind": "partial", "verb": "said"},
+    {"n": 4, "speaker": TRUMP, "kind": "partial", "verb": "assured"},
     {
         "text": "his country should hold veto power over any military assistance provided to "
         "Ukraine if and when a peace agreement is reached",
@@ -32,25 +34,9 @@ QUOTES: list[dict[str, Any]] = [
         "kind": "reported",
         "verb": "cautioned",
     },
-    {
-        "text": "raise the level of its representation at talks with Ukraine.",
-        "speaker": LAVROV,
-        "kind": "partial",
-        "verb": "indicated",
-    },
-    {
-        "text": "When it comes to security, they are willing to put people on the ground,",
-        "speaker": TRUMP,
-        "kind": "direct",
-        "verb": "said",
-    },
-    {
-        "text": "We're willing to help them with things, especially, probably, if you talk about "
-        "air support, because there is nobody who has the kind of stuff we have.",
-        "speaker": TRUMP,
-        "kind": "direct",
-        "verb": "said",
-    },
+    {"n": 5, "speaker": LAVROV, "kind": "partial", "verb": "indicated"},
+    {"n": 6, "speaker": TRUMP, "kind": "direct", "verb": "said"},
+    {"n": 7, "speaker": TRUMP, "kind": "direct", "verb": "said"},
 ]
 
 COMMITMENTS: list[dict[str, Any]] = [
@@ -86,8 +72,6 @@ EVENTS: list[dict[str, Any]] = [
         "summary": "Kremlin spokesman Dmitry Peskov rejected European peacekeepers in Ukraine.",
         "actors": [PESKOV],
         "date_text": "Wednesday",
-        "date": "2025-08-27",
-        "precision": "day",
         "status": "occurred",
         "evidence": "During a Wednesday press conference, Kremlin spokesman Dmitry Peskov said "
         'Moscow held a "negative attitude" toward proposals to send European troops as '
@@ -99,8 +83,6 @@ EVENTS: list[dict[str, Any]] = [
         "actors": [TRUMP, MACRON],
         "location": "Washington",
         "date_text": "on Feb. 24",
-        "date": "2025-02-24",
-        "precision": "day",
         "status": "occurred",
         "evidence": "While seated alongside French President Emmanuel Macron in Washington on "
         'Feb. 24, Trump said he had "specifically asked" Putin about the matter',
@@ -157,7 +139,7 @@ CLEAN = {"events": EVENTS, "quotes": QUOTES, "commitments": COMMITMENTS}
 INVENTED_QUOTE = {
     "text": "Europe will never send a single soldier to Ukraine",
     "speaker": PESKOV,
-    "kind": "direct",
+    "kind": "reported",
     "verb": "said",
 }
 WITH_INVENTED_QUOTE = {"events": [], "quotes": [QUOTES[0], INVENTED_QUOTE], "commitments": []}

@@ -1,0 +1,312 @@
+"""The pipeline's steps one by one, and quotations first end to end against the scripted server.
+
+Replies queued here are HAND-WRITTEN stand-ins for a model (see tests/scripted_server.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from extractor import ArticleExtraction, Extractor, QuoteKind
+from extractor.answers import ArticleAnswer, QuoteAnswer, assemble, one_name_each, rule_speakers
+from extractor.models import Actor, Event, NotAQuotation, Quote
+from extractor.pipeline import (
+    find,
+    ground,
+    merge,
+    plan,
+    prompt,
+    read,
+    resolve_dates,
+    result,
+)
+from extractor.quotations import find_quotations
+from extractor.spans import Span
+
+from people_schema import People
+from scripted_server import Reply, ScriptedServer, completion
+
+TEXT = (
+    "date 2025-03-04 Ministers met in Brussels on Monday.\n\n"
+    'Anna Berg, the Swedish envoy, said the plan was "a serious step forward" for the bloc.\n\n'
+    '"We will not send troops," Berg said. "But we will pay for the training."\n\n'
+    'Critics called the deal a "paper tiger". Jonas Weber told reporters: '
+    '"Nobody here believes the figures."'
+)
+BODY_START = TEXT.index("Ministers")
+
+
+def article() -> Any:
+    return read(TEXT, None, ArticleExtraction, max_chars=100_000)
+
+
+def answer(**quotes: Any) -> dict[str, Any]:
+    return {"events": [], "quotes": list(quotes.values()), "commitments": []}
+
+
+BERG = {"name": "Anna Berg", "role": "envoy", "country": "Sweden"}
+WEBER = {"name": "Jonas Weber"}
+# HAND-WRITTEN: an answer for every quotation of TEXT, by number.
+ALL = [
+    {"n": 1, "speaker": BERG, "kind": "partial", "verb": "said"},
+    {"n": 2, "speaker": BERG, "kind": "direct", "verb": "said"},
+    {"n": 3, "speaker": BERG, "kind": "direct", "verb": "said"},
+    {"n": 4, "kind": "scare"},
+    {"n": 5, "speaker": WEBER, "kind": "direct", "verb": "told"},
+]
+
+
+# --- the steps, one by one ------------------------------------------------------------------
+
+
+def test_read_takes_the_date_from_the_date_line_or_the_caller() -> None:
+    assert article().published == dt.date(2025, 3, 4)
+    given = read(TEXT, "2025-01-02", ArticleExtraction, max_chars=100_000)
+    assert given.published == dt.date(2025, 1, 2)
+    assert article().builtin and not read(TEXT, None, People, max_chars=100_000).builtin
+
+
+def test_find_numbers_the_quotations_for_the_built_in_schema_only() -> None:
+    found = find(article())
+    assert [TEXT[q.start : q.end] for q in found] == [
+        "a serious step forward",
+        "We will not send troops,",
+        "But we will pay for the training.",
+        "paper tiger",
+        "Nobody here believes the figures.",
+    ]
+    assert find(read(TEXT, None, People, max_chars=100_000)) == ()
+
+
+def test_plan_is_one_chunk_for_now() -> None:
+    [chunk] = plan(article(), find(article()))
+    assert (chunk.start, chunk.end) == (0, len(TEXT))
+
+
+def test_prompt_numbers_the_quotations_and_asks_for_numbers_not_words() -> None:
+    a = article()
+    request = prompt(a, plan(a)[0], find(a))
+    user = request.messages[-1]["content"]
+    assert 'said the plan was [Q1]"a serious step forward"' in user
+    assert '[Q2]"We will not send troops," Berg said. [Q3]"But' in user
+    assert "[Q5]" in user and "[Q6]" not in user
+    assert "[Q1], [Q2]" in request.messages[0]["content"]
+    schema = request.response_model.model_json_schema()
+    answer_fields = schema["$defs"]["QuoteAnswer"]["properties"]
+    assert {"n", "kind", "speaker"} <= set(answer_fields)
+    assert schema["$defs"]["QuoteAnswer"]["required"] == ["kind"]  # no words to copy
+    assert schema["title"] == "ArticleExtraction"
+
+
+def test_prompt_for_a_callers_schema_has_no_numbers() -> None:
+    a = read(TEXT, None, People, max_chars=100_000)
+    request = prompt(a, plan(a)[0], find(a))
+    assert "[Q1]" not in request.messages[-1]["content"]
+    assert request.context.quotations == ()
+
+
+def validated(data: dict[str, Any]) -> tuple[Any, Any]:
+    a = article()
+    request = prompt(a, plan(a)[0], find(a))
+    reply = request.response_model.model_validate(
+        data, context=request.context.as_validation_context()
+    )
+    return a, ground(a, request, reply)
+
+
+def test_ground_turns_numbers_into_quotes_with_the_finders_spans() -> None:
+    _, part = validated(answer(**{str(i): a for i, a in enumerate(ALL)}))
+    data = part.data
+    assert isinstance(data, ArticleExtraction)
+    assert [q.text for q in data.quotes][:2] == [
+        "a serious step forward",
+        "We will not send troops,",
+    ]
+    for quote in data.quotes:
+        assert quote.span is not None and TEXT[quote.span.start : quote.span.end] == quote.text
+        assert quote.confirmed
+    assert data.coverage is not None
+    assert (data.coverage.found, data.coverage.attributed) == (5, 4)
+    [ruled] = data.coverage.ruled_out
+    assert (ruled.span.text, ruled.reason, ruled.by) == (
+        "paper tiger",
+        NotAQuotation.SCARE,
+        "model",
+    )
+    assert part.spans["quotes[0].text"] == data.quotes[0].span
+
+
+def test_a_skipped_quotation_is_kept_with_the_rule_speaker_unconfirmed() -> None:
+    _, part = validated(answer(a=ALL[0], b=ALL[1], d=ALL[3], e=ALL[4]))  # [Q3] skipped
+    data = part.data
+    skipped = next(q for q in data.quotes if q.text.startswith("But we will pay"))
+    assert (skipped.speaker.name, skipped.confirmed) == ("Berg", False)
+    assert data.coverage.unattributed == [skipped.span]
+    assert data.coverage.attributed == 3
+
+
+def test_a_pronoun_speaker_becomes_the_rule_speaker() -> None:
+    pronoun = {"n": 2, "speaker": {"name": "she"}, "kind": "direct"}
+    _, part = validated(answer(a=ALL[0], b=pronoun, c=ALL[2], d=ALL[3], e=ALL[4]))
+    quote = next(q for q in part.data.quotes if q.text.startswith("We will not"))
+    assert quote.speaker.name == "Berg" and not quote.confirmed
+
+
+def test_reported_speech_is_copied_and_grounded() -> None:
+    reported = {
+        "text": "the plan was",
+        "speaker": BERG,
+        "kind": "reported",
+        "verb": "said",
+    }
+    _, part = validated(answer(a=reported, **{str(i): a for i, a in enumerate(ALL)}))
+    [quote] = [q for q in part.data.quotes if q.kind is QuoteKind.REPORTED]
+    assert quote.span is not None and quote.span.start == TEXT.index("the plan was")
+
+
+def test_markers_copied_back_by_the_model_are_stripped_before_grounding() -> None:
+    event = {
+        "kind": "statement",
+        "summary": "Berg spoke.",
+        "status": "occurred",
+        "evidence": '[Q2]"We will not send troops," Berg said',
+    }
+    _, part = validated({"events": [event], "quotes": ALL, "commitments": []})
+    evidence = part.data.events[0].evidence
+    assert "[Q" not in evidence and evidence.endswith('We will not send troops," Berg said')
+    assert TEXT[part.data.events[0].span.start : part.data.events[0].span.end] == evidence
+
+
+def test_an_invented_number_fails_validation_naming_it_and_the_skipped_ones() -> None:
+    a = article()
+    request = prompt(a, plan(a)[0], find(a))
+    invented = {"n": 9, "speaker": BERG, "kind": "direct"}
+    with pytest.raises(ValueError) as caught:
+        request.response_model.model_validate(
+            answer(a=ALL[0], b=invented), context=request.context.as_validation_context()
+        )
+    message = str(caught.value)
+    assert "quotes[1].n: there is no [Q9] (numbers: [Q1] to [Q5])" in message
+    assert "skipped: [Q2], [Q3], [Q4], [Q5]" in message
+    assert request.context.partial is not None  # the grounded rest, for the error
+
+
+def test_resolve_dates_dates_events_inside_any_schema() -> None:
+    event = Event.model_validate(
+        {"kind": "meeting", "summary": "Met.", "status": "occurred", "evidence": "x"}
+        | {"date_text": "on Monday"}
+    )
+    part = ground(article(), prompt(article(), plan(article())[0]), ArticleAnswer(events=[event]))
+    resolve_dates(part, dt.date(2025, 3, 4))
+    assert part.data.events[0].date == dt.date(2025, 3, 3)
+
+
+def test_merge_gives_one_person_one_name() -> None:
+    _, part = validated(answer(**{str(i): a for i, a in enumerate(ALL)}))
+    part.data.quotes[1].speaker.name = "Berg"
+    merged = merge(article(), [part])
+    assert {q.speaker.name for q in merged.data.quotes} == {"Anna Berg", "Jonas Weber"}
+
+
+def test_one_name_each_uses_the_fullest_name_the_article_writes() -> None:
+    text = "President Donald Trump spoke. Later, Trump said more."
+    data = ArticleExtraction(
+        quotes=[Quote(text="more", speaker=Actor(name="Trump"), kind=QuoteKind.REPORTED)]
+    )
+    assert one_name_each(data, text).quotes[0].speaker.name == "Donald Trump"
+
+
+def test_result_has_one_shape_for_both_schemas() -> None:
+    from extractor.models import Usage
+
+    a, part = validated(answer(**{str(i): x for i, x in enumerate(ALL)}))
+    built_in = result(a, merge(a, [part]), Usage(requests=1))
+    assert built_in.published == dt.date(2025, 3, 4) and built_in.usage.requests == 1
+    for name in ("data", "spans", "coverage", "usage", "published", "source"):
+        assert hasattr(built_in, name), name
+
+
+def test_rule_speakers_said_after_before_and_pronouns() -> None:
+    text = (
+        'Officials said "the talks are over" on Friday. "We are done," said Maria Lopez. '
+        '"Nothing more," she added.'
+    )
+    quotations = find_quotations(text)
+    assert [name for name, _ in rule_speakers(text, quotations)] == [
+        "Officials",
+        "Maria Lopez",
+        "Maria Lopez",
+    ]
+
+
+def test_assemble_maps_an_answer_that_copied_the_words_onto_its_number() -> None:
+    """Older replies copied the quoted words instead of a number: they count for the number."""
+    quotations = find_quotations(TEXT)
+    span = Span(start=quotations[4].start, end=quotations[4].end, text="x" * 33)
+    copied = QuoteAnswer(text="x", speaker=Actor(name="Jonas Weber"), kind="direct", span=span)
+    data = assemble(ArticleAnswer(quotes=[copied]), TEXT, quotations)
+    weber = [q for q in data.quotes if q.speaker.name == "Jonas Weber"]
+    assert len(weber) == 1 and weber[0].confirmed and weber[0].text.startswith("Nobody")
+
+
+# --- end to end, against the scripted server -------------------------------------------------
+
+
+def extractor(server: ScriptedServer) -> Extractor:
+    return Extractor("m", base_url=server.base_url, api_key="k", max_transient_retries=0)
+
+
+def test_a_skipped_quotation_is_in_the_result_without_an_extra_call(
+    server: ScriptedServer,
+) -> None:
+    server.replies.append(Reply(completion(answer(a=ALL[0], b=ALL[1], d=ALL[3], e=ALL[4]))))
+    got = extractor(server).extract(TEXT)
+    assert len(server.requests) == 1
+    skipped = next(q for q in got.quotes if q.text == "But we will pay for the training.")
+    assert skipped.speaker.name == "Anna Berg"  # the rules said "Berg"; one name per person
+    assert skipped.confirmed is False
+    assert skipped.span is not None and TEXT[skipped.span.start : skipped.span.end] == skipped.text
+    assert got.coverage is not None and got.coverage.unattributed == [skipped.span]
+
+
+def test_an_invented_number_is_reasked_naming_it(server: ScriptedServer) -> None:
+    invented = {"n": 7, "speaker": WEBER, "kind": "direct"}
+    server.replies.extend(
+        [
+            Reply(completion(answer(a=ALL[0], b=invented))),
+            Reply(completion(answer(**{str(i): a for i, a in enumerate(ALL)}))),
+        ]
+    )
+    got = extractor(server).extract(TEXT)
+    assert len(server.requests) == 2
+    reask = json.dumps(server.requests[1]["messages"][2:])
+    assert "there is no [Q7]" in reask and "[Q2], [Q3], [Q4], [Q5]" in reask
+    assert all(q.confirmed for q in got.quotes) and got.usage.requests == 2
+
+
+def test_the_request_carries_numbers_not_quote_text(server: ScriptedServer) -> None:
+    server.replies.append(Reply(completion(answer(**{str(i): a for i, a in enumerate(ALL)}))))
+    extractor(server).extract(TEXT)
+    [request] = server.requests
+    parameters = request["tools"][0]["function"]["parameters"]
+    quote = parameters["$defs"]["QuoteAnswer"]
+    assert quote["properties"]["n"]["type"] == "integer"
+    assert "Reported speech only" in quote["properties"]["text"]["description"]
+    assert "[Q1]" in request["messages"][-1]["content"]
+
+
+def test_a_callers_schema_is_unchanged_by_quotations_first(server: ScriptedServer) -> None:
+    reply = {"people": [{"name": "Anna Berg", "quote": "We will not send troops"}]}
+    server.replies.append(Reply(completion(reply, name="People")))
+    got = extractor(server).extract(TEXT, schema=People)
+    assert got.coverage is None and got.source is None
+    assert got.spans["people[0].quote"].start == TEXT.index("We will not send")
+    assert "[Q1]" not in server.requests[0]["messages"][-1]["content"]
+
+
+def test_body_start_is_after_the_date_line() -> None:
+    assert BODY_START > 0
