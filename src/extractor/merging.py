@@ -92,7 +92,8 @@ def _shifted(value: Any, offset: int, article: str) -> Any:
 def shift_spans(result: M, offset: int, article: str) -> M:
     """A copy of a chunk's result (any model: records, `Extraction`) with article-wide spans.
 
-    Spans are frozen, so new ones are built; the result passed in is not changed.
+    Spans are frozen, so new ones are built; the result passed in is not changed (and is what
+    comes back, checked, for the chunk at offset 0).
     Raises InputError when a span's text is not at its shifted place in `article`.
     """
     if offset == 0:
