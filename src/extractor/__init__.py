@@ -6,6 +6,7 @@ result.quotes[0].text, result.quotes[0].speaker.name, result.quotes[0].span.star
 """
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from extractor.articles import Article, read_article
 from extractor.dates import DatePrecision
@@ -26,7 +27,6 @@ from extractor.errors import (
     RequestRejectedError,
     ServerError,
 )
-from extractor.extractor import Extractor
 from extractor.models import (
     Actor,
     ArticleExtraction,
@@ -36,9 +36,12 @@ from extractor.models import (
     EventKind,
     EventStatus,
     Extraction,
+    NotAQuotation,
     Polarity,
+    QuotationCoverage,
     Quote,
     QuoteKind,
+    RuledOut,
     SourceText,
     Usage,
 )
@@ -50,6 +53,19 @@ from extractor.spans import Alignment, LibrarySpan, Span, Verbatim
 # to stderr of programs that configured none; configure logging to see them.
 logging.getLogger("extractor").addHandler(logging.NullHandler())
 logging.getLogger("instructor").addHandler(logging.NullHandler())
+
+if TYPE_CHECKING:
+    from extractor.extractor import Extractor
+
+
+def __getattr__(name: str) -> Any:
+    """`Extractor` is imported on first use, so the model-free modules load without openai."""
+    if name == "Extractor":
+        from extractor.extractor import Extractor
+
+        globals()["Extractor"] = Extractor
+        return Extractor
+    raise AttributeError(f"module 'extractor' has no attribute {name!r}")
 
 __all__ = [
     "APIError",
@@ -78,11 +94,14 @@ __all__ = [
     "Mode",
     "ModelNotFoundError",
     "ModelRefusalError",
+    "NotAQuotation",
     "Polarity",
+    "QuotationCoverage",
     "Quote",
     "QuoteKind",
     "RateLimitError",
     "RequestRejectedError",
+    "RuledOut",
     "ServerError",
     "Settings",
     "SourceText",
