@@ -454,7 +454,8 @@ def report(
             elif in_flight > 1:
                 shares.append("failed")
         top = res["in_flight"].get(str(max(args.in_flight)))
-        cpu = f"{statistics.median(top['cpus']) * 1000:.1f}" if top and top["cpus"] else "-"
+        cpus = top["cpus"] if top and top["cpus"] else [r["cpu"] for r in res["seq"]]
+        cpu = f"{statistics.median(cpus) * 1000:.1f}"
         rows.append([peer, *shares, cpu])
     headers = ["peer", "1 in flight"] + [f"{k} in flight" for k in args.in_flight if k > 1]
     headers.append(f"client CPU ms/art at {max(args.in_flight)}")
