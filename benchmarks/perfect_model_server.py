@@ -381,6 +381,14 @@ class SchemaFiller:
             return self.items["events"]
         return []
 
+    def allows_null(self, schema: Any) -> bool:
+        """Whether null is a valid value of `schema`."""
+        s = self.resolve(schema)
+        kinds = s.get("type")
+        if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+            return True
+        return any(self.allows_null(o) for o in s.get("anyOf", []) + s.get("oneOf", []))
+
     def takes_reported(self, record: dict[str, Any]) -> bool:
         """Whether a quote record can hold reported speech: a `kind` enum with 'reported'."""
         for sub in record.get("properties", {}).values():
@@ -453,8 +461,9 @@ class SchemaFiller:
         out = {}
         for name, sub in s.get("properties", {}).items():
             value = self.fill(sub, name, item, nullable=name not in required)
-            if value is None and name not in required and self.omit_optional:
-                continue
+            optional = value is None and name not in required
+            if optional and (self.omit_optional or not self.allows_null(sub)):
+                continue  # asked to leave it out, or null is not allowed: leave it out
             out[name] = value
         return out
 
