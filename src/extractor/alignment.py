@@ -426,7 +426,7 @@ class ArticleIndex:
 
 # A full stop, then closing quotes, then space and a capital (or an opening quote): a sentence end,
 # unless the word before it is an abbreviation or an initial ("Feb. 24", "U.S. Army", "Mr. Li").
-_SENTENCE_END = re.compile(r"(\w*)[.!?][\"'\u201d\u2019)]*\s+(?=[A-Z\"\u201c])")
+_SENTENCE_END = re.compile(r"(?<!\w)(\w*)[.!?][\"'\u201d\u2019)]*\s+(?=[A-Z\"\u201c])")
 _ABBREVIATIONS = frozenset(
     [
         "mr",
