@@ -88,10 +88,13 @@ def test_bad_published_date_exits_2() -> None:
     assert "not an ISO date" in one_line_error(result.output)
 
 
-def test_no_key_and_no_server_exits_2() -> None:
+def test_no_key_and_no_server_prints_offline_quotes_and_exits_0() -> None:
+    """No model configured: the rules' quotes, and one line saying how to configure one."""
     result = runner.invoke(app, ["extract", str(ARTICLE)])
-    assert result.exit_code == 2
-    assert "OPENAI_API_KEY" in one_line_error(result.output)
+    assert result.exit_code == 0, result.output
+    assert "Dmitry Peskov" in result.stdout
+    line = one_line_error(result.stderr)
+    assert line.startswith("note: ") and "OPENAI_API_KEY" in line
 
 
 @pytest.mark.vcr(str(RECORDED / "test_clean_extraction_of_shared_article.yaml"))

@@ -45,6 +45,8 @@ from extractor.models import (
     SourceText,
     Usage,
 )
+from extractor.offline import extract_offline
+from extractor.quotations import find_quotations
 from extractor.settings import Mode, Settings
 from extractor.spans import Alignment, LibrarySpan, Span, Verbatim
 
@@ -66,6 +68,7 @@ def __getattr__(name: str) -> Any:
         globals()["Extractor"] = Extractor
         return Extractor
     raise AttributeError(f"module 'extractor' has no attribute {name!r}")
+
 
 __all__ = [
     "APIError",
@@ -108,5 +111,7 @@ __all__ = [
     "Span",
     "Usage",
     "Verbatim",
+    "extract_offline",
+    "find_quotations",
     "read_article",
 ]

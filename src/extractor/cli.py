@@ -4,6 +4,11 @@ Exit codes: 0 success; 1 the model's replies never validated, were cut off or re
 or options; 3 the server failed (auth, unknown model, 429/5xx, network). On 1 and 3, the records
 an earlier reply did ground are still printed.
 
+With no model configured (no API key and no base URL), or with ``--offline``, ``extract`` prints
+the article's direct quotes with speakers from the library's rules (`extractor.offline`), in the
+same shape, writes one ``note:`` line to stderr saying what needs a model, and exits 0; it then
+loads neither openai nor instructor and makes no request.
+
 Without ``-v`` a failure writes exactly one line to stderr, ``error: ...``; text from a server or
 the model is shown with its control characters escaped, so it cannot add lines or drive the
 terminal. Printed offsets index the file as given (see `render.against_source`).
@@ -37,15 +42,26 @@ from extractor.articles import (
     read_at_most,
 )
 from extractor.errors import APIError, ConfigurationError, ExtractorError, InputError
-from extractor.extractor import Extractor
 from extractor.models import ArticleExtraction
+from extractor.offline import NEEDS_A_MODEL, extract_offline
 from extractor.render import OutputFormat, against_source, render, visible
 from extractor.schema_files import stale_schemas, write_schemas
-from extractor.settings import Mode, load_settings
+from extractor.settings import Mode, Settings, load_settings
 
 __all__ = ["app", "main"]
 
 EXIT_EXTRACTION, EXIT_INPUT, EXIT_API = 1, 2, 3
+RULES_ONLY = "direct quotes with speakers from the library's rules only"
+NO_MODEL_NOTE = (
+    f"note: no model configured, so {RULES_ONLY}; {NEEDS_A_MODEL}: set OPENAI_API_KEY, or "
+    "--base-url / OPENAI_BASE_URL for an OpenAI-compatible server"
+)
+OFFLINE_NOTE = f"note: --offline, so {RULES_ONLY}; {NEEDS_A_MODEL}: run without --offline"
+
+
+def has_model(settings: Settings) -> bool:
+    """Whether a model is configured: an API key, or a base URL (local servers need no key)."""
+    return settings.api_key is not None or settings.base_url is not None
 
 
 def _usage_line(error: click_errors.UsageError) -> str:
@@ -201,11 +217,20 @@ def extract(
         int | None, typer.Option(help="Re-asks after invalid or ungrounded replies.")
     ] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Cap on each reply's tokens.")] = None,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="No model, no network: direct quotes with speakers from rules only "
+            "(the default when no API key or base URL is set).",
+        ),
+    ] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
 ) -> None:
     """Extract events, quotes and commitments from ARTICLE, each with its exact span.
 
     Printed spans are character offsets into ARTICLE as Python reads it, date line included.
+    With no model configured, or --offline: direct quotes with rule-based speakers only.
     """
     setup_logging(verbose)
     for stream in (sys.stdout, sys.stderr):  # a character the terminal cannot show is escaped
@@ -230,6 +255,13 @@ def extract(
             else read_article(article, max_chars=settings.max_chars)
         )
         date = parse_published(published) or loaded.published
+        if offline or not has_model(settings):
+            result = extract_offline(loaded.text, published=date, max_chars=settings.max_chars)
+            render(against_source(result, loaded), output, out)
+            typer.echo(OFFLINE_NOTE if offline else NO_MODEL_NOTE, err=True)
+            return
+        from extractor.extractor import Extractor  # openai and instructor load only for a model
+
         extractor = Extractor(settings=settings)
         result = extractor.extract(loaded.text, published=date)
     except ExtractorError as error:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from extractor.articles import Article
-from extractor.models import Actor, ArticleExtraction, SourceText
+from extractor.models import Actor, ArticleExtraction, QuotationCoverage, SourceText
 from extractor.spans import Span
 
 __all__ = ["OutputFormat", "against_source", "render", "to_json", "to_jsonl", "visible"]
@@ -117,8 +117,9 @@ def _legends(result: ArticleExtraction) -> tuple[str, str, str]:
     )
     span = f"span: start-end character offsets into {where}, counted from 0, end exclusive"
     return (
-        f"{span}; kind: direct = a whole quoted sentence, partial = a quoted fragment, "
-        "reported = speech without quotation marks",
+        f"{span}; by: model = the model named the speaker, rules = the library's rules did "
+        "(no model confirmed it); kind: direct = a whole quoted sentence, partial = a quoted "
+        "fragment, reported = speech without quotation marks",
         f"{span}; will: will or will_not, whether the actor says it will act; "
         "kind: promise, refusal, offer, threat or conditional",
         f"{span}; when: date or first..last day (precision; the words it came from), ? unknown; "
@@ -134,11 +135,12 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
     if fmt is OutputFormat.JSONL:
         console.out(to_jsonl(result), highlight=False)
         return
-    quotes = Table("speaker", "kind", "quote", "span", title="Quotes", show_lines=True)
+    quotes = Table("speaker", "by", "kind", "quote", "span", title="Quotes", show_lines=True)
     for q in result.quotes:
         _row(
             quotes,
             _actor(q.speaker),
+            "model" if q.confirmed else "rules",
             q.kind.value,
             q.text,
             _span(q.span),
@@ -190,5 +192,17 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
         Text(
             f"published {result.published or 'unknown'}; {u.requests} request(s), "
             f"{u.prompt_tokens} prompt + {u.completion_tokens} completion tokens"
+            f"{_coverage(result.coverage)}"
         )
+    )
+
+
+def _coverage(coverage: QuotationCoverage | None) -> str:
+    """What became of the marked quotations, as the end of the summary line ('' if unknown)."""
+    if coverage is None:
+        return ""
+    return (
+        f"; quotation marks: {coverage.found} passage(s) found, {coverage.attributed} attributed "
+        f"by the model, {len(coverage.unattributed)} by the rules only, "
+        f"{len(coverage.ruled_out)} not speech"
     )
