@@ -15,10 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from extractor import ArticleExtraction, InputError, NotAQuotation, extract_offline
+from extractor import (
+    Actor,
+    ArticleExtraction,
+    ConfigurationError,
+    Extractor,
+    InputError,
+    NotAQuotation,
+    QuotationCoverage,
+    Quote,
+    Span,
+    extract_offline,
+)
 from extractor.cli import app
+from extractor.render import OutputFormat, render
 
 from scripted_server import ScriptedServer
 
@@ -319,7 +332,23 @@ def test_bad_input_still_exits_2_without_a_model(tmp_path: Path) -> None:
 
 def test_extractor_without_a_key_still_raises_configuration_error() -> None:
     """The library never falls back on its own: `Extractor` with no model is an error to fix."""
-    from extractor import ConfigurationError, Extractor
-
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
         Extractor().extract(STORY)
+
+
+def test_table_tells_model_speakers_from_rule_speakers() -> None:
+    def quote(text: str, confirmed: bool) -> Quote:
+        span = Span(start=0, end=len(text), text=text)
+        made = Quote(text=text, speaker=Actor(name="Bo"), kind="direct", span=span)
+        return made.model_copy(update={"confirmed": confirmed})
+
+    coverage = QuotationCoverage(
+        found=2, attributed=1, unattributed=[Span(start=0, end=2, text="no")]
+    )
+    result = ArticleExtraction(quotes=[quote("yes", True), quote("no", False)], coverage=coverage)
+    console = Console(record=True, width=200)
+    render(result, OutputFormat.TABLE, console)
+    printed = console.export_text(styles=False)
+    rows = [line for line in printed.splitlines() if "Bo" in line]
+    assert [("model" in row, "rules" in row) for row in rows] == [(True, False), (False, True)]
+    assert "2 passage(s) found, 1 attributed by the model, 1 by the rules only" in printed
