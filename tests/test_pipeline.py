@@ -213,6 +213,18 @@ def test_merge_gives_one_person_one_name() -> None:
     assert {q.speaker.name for q in merged.data.quotes} == {"Anna Berg", "Jonas Weber"}
 
 
+def test_an_actor_described_once_is_described_everywhere() -> None:
+    described = Actor(name="Anna Berg", role="envoy", country="Sweden")
+    data = ArticleExtraction(
+        quotes=[
+            Quote(text="a", speaker=described, kind=QuoteKind.REPORTED),
+            Quote(text="b", speaker=Actor(name="Berg"), kind=QuoteKind.REPORTED),
+        ]
+    )
+    later = one_name_each(data, "Anna Berg spoke.").quotes[1].speaker
+    assert (later.name, later.role, later.country) == ("Anna Berg", "envoy", "Sweden")
+
+
 def test_one_name_each_uses_the_fullest_name_the_article_writes() -> None:
     text = "President Donald Trump spoke. Later, Trump said more."
     data = ArticleExtraction(
@@ -297,6 +309,7 @@ def test_the_request_carries_numbers_not_quote_text(server: ScriptedServer) -> N
     quote = parameters["$defs"]["QuoteAnswer"]
     assert quote["properties"]["n"]["type"] == "integer"
     assert "Reported speech only" in quote["properties"]["text"]["description"]
+    assert "n" not in quote.get("required", []) and "text" not in quote.get("required", [])
     assert "[Q1]" in request["messages"][-1]["content"]
 
 

@@ -81,17 +81,16 @@ PRONOUNS = frozenset(
 class QuoteAnswer(BaseModel):
     """A marked quotation by its number n, or speech reported without marks by its words."""
 
-    n: int | None = Field(default=None, description="Number from [Qn]; omit for reported speech.")
+    n: int | None = Field(default=None, description="Number from [Qn].")
     text: Verbatim | None = Field(
-        default=None,
-        description="Reported speech only: the reporter's words that carry it, copied exactly.",
+        default=None, description="Reported speech only: its words, copied exactly."
     )
-    speaker: Actor | None = Field(default=None, description="Who said it; omit if not speech.")
+    speaker: Actor | None = Field(default=None, description="Who said it.")
     kind: AnswerKind = Field(
-        description="direct: whole sentence quoted; partial: quoted fragment; reported: no "
-        "marks; title, scare, name, term: marked words that are not speech."
+        description="direct: whole sentence; partial: fragment; reported: no marks; title, "
+        "scare, name, term: marked words that are not speech."
     )
-    verb: str | None = Field(default=None, description="Attribution verb as written: 'said'.")
+    verb: str | None = Field(default=None, description="As written: 'said'.")
     span: LibrarySpan
 
 
@@ -331,4 +330,19 @@ def one_name_each(result: ArticleExtraction, text: str) -> ArticleExtraction:
     for actor in actors:
         if actor.name in renames:
             object.__setattr__(actor, "name", renames[actor.name])
+    # An actor described once (role, organization, country) is described in every record.
+    fullest: dict[str, Actor] = {}
+    for actor in actors:
+        known = fullest.get(actor.name)
+        if known is None or _details(actor) > _details(known):
+            fullest[actor.name] = actor
+    for actor in actors:
+        described = fullest[actor.name]
+        for field in ("role", "organization", "country"):
+            if getattr(actor, field) is None and getattr(described, field) is not None:
+                object.__setattr__(actor, field, getattr(described, field))
     return result
+
+
+def _details(actor: Actor) -> int:
+    return sum(getattr(actor, f) is not None for f in ("role", "organization", "country"))

@@ -14,12 +14,14 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import instructor
 import openai
 from instructor.core import AsyncInstructor, Hooks, Instructor
+from instructor.processing.function_calls import response_schema
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
@@ -151,6 +153,13 @@ class CallRecord:
         return hooks
 
 
+@cache
+def instructor_model(schema: type[T]) -> type[T]:
+    """`schema` as instructor's response schema, built once: instructor would wrap it anew on
+    every call (a new class each time, so its own schema cache never hits)."""
+    return cast(type[T], response_schema(schema))
+
+
 class ModelClient:
     """Sends structured-output requests for one `Settings`; clients are built on first use."""
 
@@ -271,7 +280,7 @@ class ModelClient:
     def _request(self, messages: list[dict[str, str]], schema: type[T], context: Any) -> Any:
         return {
             "messages": messages,
-            "response_model": schema,
+            "response_model": instructor_model(schema),
             "model": self.settings.model,
             "max_retries": self.settings.max_reasks,
             "context": context,

@@ -29,15 +29,15 @@ Rules:
 - Fields described as copied exactly must hold the article's own words, character for \
 character, as one unbroken passage. Never paraphrase, translate, join or shorten them.
 - Record only what the article states. If nothing fits a list, leave it empty.
-- Name each actor the same way everywhere, as fully as the article names them.
+- Name each actor the same way everywhere, as fully as the article names them. Give an \
+actor's role, organization and country once; after that the name is enough.
 - Resolve relative dates against the article's date line.
 - Leave out optional keys you have no value for."""
 
 QUOTATION_RULES = """
-- Each quotation the article marks is numbered [Q1], [Q2], ... before its opening mark. \
-Answer every number once in quotes, by n, without copying its words: the speaker's name \
-(never a pronoun), the verb, and the kind. Add speech the article reports without quotation \
-marks as quotes with text instead of n."""
+- Quotations are numbered [Q1], [Q2], ... before their opening mark. Answer each number once \
+in quotes: n (not the words), the speaker by name (never a pronoun), verb and kind. Speech \
+without quotation marks: text instead of n."""
 
 MARKER = "[Q{n}]"
 _MARKER_RE = re.compile(r"\[Q\d+\] ?")

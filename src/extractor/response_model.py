@@ -17,6 +17,7 @@ returning lines (the built-in answer model names quotation numbers it skipped or
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -163,9 +164,16 @@ def response_model_for(schema: type[T], name: str | None = None) -> type[T]:
     `name` names the class (and so the tool the model fills); the schema's own name by default.
     """
 
+    built: dict[str, dict[str, Any]] = {}
+
     def model_json_schema(cls: type[BaseModel], *args: Any, **kwargs: Any) -> dict[str, Any]:
-        lean = lean_json_schema(schema.model_json_schema(*args, **kwargs))
-        return {**lean, "title": name} if name and "title" in lean else lean
+        # Built once per set of arguments (instructor asks on every call); a copy each time, as
+        # callers may change what they get.
+        key = repr((args, sorted(kwargs.items())))
+        if key not in built:
+            lean = lean_json_schema(schema.model_json_schema(*args, **kwargs))
+            built[key] = {**lean, "title": name} if name and "title" in lean else lean
+        return copy.deepcopy(built[key])
 
     def ground_all(self: BaseModel, info: ValidationInfo) -> BaseModel:
         grounding = grounding_state(info)

@@ -134,7 +134,27 @@ EVENTS: list[dict[str, Any]] = [
     },
 ]
 
-CLEAN = {"events": EVENTS, "quotes": QUOTES, "commitments": COMMITMENTS}
+
+def described_once(reply: dict[str, Any]) -> dict[str, Any]:
+    """The reply with each actor described (role, organization, country) at its first mention
+    only, later ones by name, as the prompt asks; the library fills the rest in."""
+    seen: set[str] = set()
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if "name" in value and set(value) <= {"name", "role", "organization", "country"}:
+            first = value["name"] not in seen
+            seen.add(value["name"])
+            return dict(value) if first else {"name": value["name"]}
+        return {key: walk(item) for key, item in value.items()}
+
+    return {key: walk(value) for key, value in reply.items()}
+
+
+CLEAN = described_once({"events": EVENTS, "quotes": QUOTES, "commitments": COMMITMENTS})
 
 INVENTED_QUOTE = {
     "text": "Europe will never send a single soldier to Ukraine",
