@@ -145,7 +145,7 @@ def test_a_skipped_quotation_is_kept_with_the_rule_speaker_unconfirmed() -> None
     _, part = validated(answer(a=ALL[0], b=ALL[1], d=ALL[3], e=ALL[4]))  # [Q3] skipped
     data = part.data
     skipped = next(q for q in data.quotes if q.text.startswith("But we will pay"))
-    assert (skipped.speaker.name, skipped.confirmed) == ("Berg", False)
+    assert (skipped.speaker.name, skipped.confirmed) == ("Anna Berg", False)
     assert data.coverage.unattributed == [skipped.span]
     assert data.coverage.attributed == 3
 
@@ -154,7 +154,7 @@ def test_a_pronoun_speaker_becomes_the_rule_speaker() -> None:
     pronoun = {"n": 2, "speaker": {"name": "she"}, "kind": "direct"}
     _, part = validated(answer(a=ALL[0], b=pronoun, c=ALL[2], d=ALL[3], e=ALL[4]))
     quote = next(q for q in part.data.quotes if q.text.startswith("We will not"))
-    assert quote.speaker.name == "Berg" and not quote.confirmed
+    assert quote.speaker.name == "Anna Berg" and not quote.confirmed
 
 
 def test_reported_speech_is_copied_and_grounded() -> None:
@@ -249,11 +249,25 @@ def test_rule_speakers_said_after_before_and_pronouns() -> None:
         '"Nothing more," she added.'
     )
     quotations = find_quotations(text)
-    assert [name for name, _ in rule_speakers(text, quotations)] == [
+    assert [a.name if a else None for a, _ in rule_speakers(text, quotations)] == [
         "Officials",
         "Maria Lopez",
         "Maria Lopez",
     ]
+
+
+def test_a_quotation_over_two_paragraphs_is_one_quote(server: ScriptedServer) -> None:
+    text = (
+        'Anna Berg said on Monday: "The plan is sound and the money is there.\n\n'
+        '"We will fund the training from next year."\n\nOthers disagreed.'
+    )
+    server.replies.append(Reply(completion(answer(a={"n": 1, "speaker": BERG, "kind": "direct"}))))
+    got = extractor(server).extract(text)
+    [quote] = got.quotes
+    assert quote.span is not None and quote.confirmed
+    assert quote.span.start == text.index("The plan")
+    assert quote.span.end == text.index('."\n\nOthers') + 1
+    assert got.coverage is not None and (got.coverage.found, got.coverage.attributed) == (1, 1)
 
 
 def test_assemble_maps_an_answer_that_copied_the_words_onto_its_number() -> None:
@@ -280,7 +294,7 @@ def test_a_skipped_quotation_is_in_the_result_without_an_extra_call(
     got = extractor(server).extract(TEXT)
     assert len(server.requests) == 1
     skipped = next(q for q in got.quotes if q.text == "But we will pay for the training.")
-    assert skipped.speaker.name == "Anna Berg"  # the rules said "Berg"; one name per person
+    assert skipped.speaker.name == "Anna Berg"  # "Berg said": the fullest name the article uses
     assert skipped.confirmed is False
     assert skipped.span is not None and TEXT[skipped.span.start : skipped.span.end] == skipped.text
     assert got.coverage is not None and got.coverage.unattributed == [skipped.span]

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from extractor.attribution import attribute
 from extractor.merging import canonical_names
 from extractor.models import (
     Actor,
@@ -33,7 +34,7 @@ from extractor.models import (
     RuledOut,
 )
 from extractor.prompting import strip_markers
-from extractor.quotations import SAID_VERBS, Quotation, QuotationHint
+from extractor.quotations import Quotation, QuotationHint
 from extractor.spans import LibrarySpan, Span, Verbatim
 
 __all__ = [
@@ -145,60 +146,21 @@ def _unmark(obj: Any) -> None:
 
 # --- rule-based speakers ---------------------------------------------------------------------
 
-_NAME = r"(?:[A-Z][\w'\u2019.-]*\s+){0,2}[A-Z][\w'\u2019-]+|[Hh]e|[Ss]he|[Tt]hey"
-_AFTER = re.compile(
-    rf"\W{{0,3}}\s*(?:(?P<v1>\w+)\s+(?P<n1>{_NAME})\b|(?P<n2>{_NAME})\s+(?P<v2>\w+))"
-)
-_BEFORE = re.compile(rf"(?P<n>{_NAME})\s+(?:\w+\s+){{0,2}}?(?P<v>\w+)\b[^.!?]*$")
-
-
-def _sentence_start(text: str, pos: int) -> int:
-    """Where the sentence holding `pos` starts, roughly (after . ! ? or a paragraph break)."""
-    cut = max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("? ", 0, pos))
-    return cut + 1 if cut >= 0 else 0
-
-
-def _cue(text: str, q: Quotation) -> tuple[str, str] | None:
-    """(name or pronoun, verb) next to the quotation by a said-verb, after it first."""
-    ended = text[q.start : q.end].rstrip()[-1:] in (".", "!", "?")  # the sentence ended inside
-    after = None if ended else _AFTER.match(text, q.outer_end, min(len(text), q.outer_end + 80))
-    if after:
-        for name, verb in ((after["n1"], after["v1"]), (after["n2"], after["v2"])):
-            if name and verb and verb.lower() in SAID_VERBS:
-                return name, verb
-    lo = _sentence_start(text, q.outer_start)
-    before = _BEFORE.search(text, max(lo, q.outer_start - 200), q.outer_start)
-    if before and before["v"].lower() in SAID_VERBS:
-        return before["n"], before["v"]
-    return None
-
 
 def rule_speakers(
     text: str, quotations: Sequence[Quotation]
-) -> list[tuple[str | None, str | None]]:
-    """(speaker, verb) for each quotation by a said-verb next to it, pronouns to the last named.
+) -> list[tuple[Actor | None, str | None]]:
+    """(speaker, verb) for each quotation from `extractor.attribution`'s rules (None: no rule).
 
-    Small and parser-free: the model is the attribution; this only fills what it skipped.
+    The model is the attribution; these only fill what it skipped or gave as a pronoun.
     """
-    out: list[tuple[str | None, str | None]] = []
-    last: str | None = None
-    previous: Quotation | None = None
-    for q in quotations:
-        if q.speaker_label:
-            out.append((q.speaker_label, None))
-            previous = q
+    out: list[tuple[Actor | None, str | None]] = []
+    for found in attribute(text, list(quotations)):
+        if found.speaker is None:
+            out.append((None, found.verb))
             continue
-        cue = _cue(text, q)
-        name, verb = cue if cue else (None, None)
-        if name is not None and name.lower() in PRONOUNS:
-            name = last
-        between = text[previous.outer_end : q.outer_start] if previous is not None else "\n"
-        opens_paragraph = text[q.outer_start - 1 : q.outer_start] in ("", "\n")
-        if name is None and out and ("\n" not in between or opens_paragraph):
-            name, verb = out[-1]  # the paragraph's speaker, or a quote continued from the last
-        last = name or last
-        out.append((name, verb))
-        previous = q
+        actor = Actor(name=found.speaker, role=found.role, organization=found.organization)
+        out.append((actor, found.verb))
     return out
 
 
@@ -248,18 +210,19 @@ def assemble(
         if a is not None and a.kind in _NOT_SPEECH:
             coverage.ruled_out.append(RuledOut(span=span, reason=_NOT_SPEECH[a.kind], by="model"))
             continue
-        rule_name, rule_verb = rules[i]
+        rule_speaker, rule_verb = rules[i]
         if a is None and not unanswered:
             continue
-        if a is None and rule_name is None and q.hint in _FROM_HINT:
+        if a is None and rule_speaker is None and q.hint in _FROM_HINT:
             coverage.ruled_out.append(RuledOut(span=span, reason=_FROM_HINT[q.hint], by="finder"))
             continue
         confirmed = a is not None and _is_name(a.speaker)
         if a is not None and a.speaker is not None and confirmed:
             speaker = a.speaker
+        elif rule_speaker is not None:
+            speaker = rule_speaker
         else:
-            base = a.speaker if a is not None and a.speaker is not None else Actor(name="")
-            speaker = base.model_copy(update={"name": rule_name or "unknown"})
+            speaker = Actor(name="unknown")
         if confirmed:
             coverage.attributed += 1
         else:
