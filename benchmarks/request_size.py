@@ -100,6 +100,15 @@ def raw_reply(result: ArticleExtraction) -> dict[str, Any]:
     return data
 
 
+def without_nulls(value: Any) -> Any:
+    """`value` without the keys whose value is null (a model that omits them)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(item) for item in value]
+    return value
+
+
 def tokens(text: str) -> int:
     """An estimate: characters / 4."""
     return len(text) // 4
@@ -130,7 +139,8 @@ def main() -> None:
         result = Extractor("m", base_url=server.base_url, api_key="k").extract(
             article.text, published=article.published
         )
-    replies_by_row = {"extractor": ours_reply, "raw instructor": raw_reply(result)}
+    raw = raw_reply(result)
+    replies_by_row = {"extractor": ours_reply, "raw instructor": raw}
     print(f"{'per article':<16}{'prompt chars':>13}{'~tokens':>9}{'schema ~tokens':>16}", end="")
     print(f"{'completion ~tokens':>20}")
     for name, body in rows.items():
@@ -139,6 +149,7 @@ def main() -> None:
         reply = json.dumps(replies_by_row[name])
         print(f"{name:<16}{len(text):>13}{tokens(text):>9}{tokens(schema):>16}", end="")
         print(f"{tokens(reply):>20}")
+    print(f"{'(raw instructor, no null keys)':<54}{tokens(json.dumps(without_nulls(raw))):>20}")
 
     extractors: dict[str, Extractor] = {}
 

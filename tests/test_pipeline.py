@@ -300,6 +300,14 @@ def test_a_skipped_quotation_is_in_the_result_without_an_extra_call(
     assert got.coverage is not None and got.coverage.unattributed == [skipped.span]
 
 
+async def test_the_async_twin_keeps_a_skipped_quotation_too(server: ScriptedServer) -> None:
+    server.replies.append(Reply(completion(answer(a=ALL[0], b=ALL[1], d=ALL[3], e=ALL[4]))))
+    got = await extractor(server).aextract(TEXT)
+    assert len(server.requests) == 1
+    [skipped] = [q for q in got.quotes if not q.confirmed]
+    assert skipped.text == "But we will pay for the training."
+
+
 def test_an_invented_number_is_reasked_naming_it(server: ScriptedServer) -> None:
     invented = {"n": 7, "speaker": WEBER, "kind": "direct"}
     server.replies.extend(
