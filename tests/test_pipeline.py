@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -352,3 +353,22 @@ def test_the_model_free_steps_import_without_openai() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_coverage_spans_move_with_the_records_to_index_the_file() -> None:
+    """The command prints offsets into the file: coverage's spans move with the quotes' spans."""
+    from extractor import read_article
+    from extractor.render import against_source
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "articles"
+    loaded = read_article(path / "peacekeepers-2025-08-27.txt", max_chars=1_000_000)
+    a = read(loaded.text, loaded.published, ArticleExtraction, max_chars=1_000_000)
+    request = prompt(a, plan(a)[0], find(a))
+    reply = request.response_model.model_validate(
+        {"quotes": [{"n": 1, "kind": "scare"}]}, context=request.context.as_validation_context()
+    )
+    moved = against_source(ground(a, request, reply).data, loaded)  # type: ignore[arg-type]
+    whole = (path / "peacekeepers-2025-08-27.txt").read_text(encoding="utf-8")
+    assert moved.coverage is not None
+    for span in [*moved.coverage.unattributed, *(r.span for r in moved.coverage.ruled_out)]:
+        assert whole[span.start : span.end] == span.text

@@ -65,6 +65,16 @@ def against_source(result: ArticleExtraction, article: Article) -> ArticleExtrac
             "commitments": [
                 c.model_copy(update={"span": moved(c.span)}) for c in result.commitments
             ],
+            "coverage": result.coverage
+            and result.coverage.model_copy(
+                update={
+                    "unattributed": [moved(s) for s in result.coverage.unattributed],
+                    "ruled_out": [
+                        r.model_copy(update={"span": moved(r.span)})
+                        for r in result.coverage.ruled_out
+                    ],
+                }
+            ),
             "source": SourceText(
                 path=article.source,
                 length=offset + len(article.text) if length is None else length,
