@@ -510,6 +510,62 @@ def report(
     )
 
 
+def targets(results: dict[str, dict[str, Any]], lines: list[dict[str, Any]], top: int) -> None:
+    """Print the extractor's figures against issue 8's targets (printed, not asserted)."""
+    ours, raw = results.get("extractor", {}), results.get("instructor", {})
+    if "seq" not in ours or "seq" not in raw:
+        return
+    mine, theirs = (
+        tally(lines, "extractor/seq", len(ours["seq"])),
+        tally(lines, "instructor/seq", len(raw["seq"])),
+    )
+    cpu = statistics.median(r["cpu"] for r in ours["seq"]) / statistics.median(
+        r["cpu"] for r in raw["seq"]
+    )
+    rows = [
+        ("prompt tokens vs instructor", mine["prompt"] / theirs["prompt"], "<= 1.1x", 1.1),
+        (
+            "completion tokens vs instructor",
+            mine["completion"] / theirs["completion"],
+            "<= 0.75x",
+            0.75,
+        ),
+        ("client CPU vs instructor", cpu, "<= 1.5x", 1.5),
+    ]
+    a, b = ours["in_flight"].get(str(top)), raw["in_flight"].get(str(top))
+    if a and b and a["rates"] and b["rates"]:
+        share = statistics.median(a["rates"]) / statistics.median(b["rates"])
+        rows.append((f"articles/s at {top} in flight vs instructor", share, ">= 0.9x", -0.9))
+    lx = results.get("langextract", {})
+    if "long" in ours:
+        long = tally(lines, "extractor/long", 1)
+        lx_prompt = tally(lines, "langextract/long", 1)["prompt"] if "long" in lx else 16_979
+        lx_wall = lx["long"]["wall"] if "long" in lx else 8.5
+        quoted = "" if "long" in lx else " (quoted from the issue)"
+        rows += [
+            ("x10: replies over max_tokens", long["over_max"], "0", 0),
+            ("x10: chunks cut inside a quotation", long["in_quotation"], "0", 0),
+            (
+                f"x10: prompt tokens vs LangExtract's{quoted}",
+                long["prompt"] / lx_prompt,
+                "<= 0.5x",
+                0.5,
+            ),
+            (
+                f"x10: wall time vs LangExtract's{quoted}",
+                ours["long"]["wall"] / lx_wall,
+                "<= 1x",
+                1.0,
+            ),
+        ]
+    print("\nThe extractor against issue 8's targets (printed, not asserted)")
+    shown = []
+    for name, value, target, bound in rows:
+        met = value >= -bound if bound < 0 else value <= bound
+        shown.append([name, f"{value:.2f}", target, "met" if met else "NOT met"])
+    print(table(shown, ["measure", "value", "target", ""]))
+
+
 def main() -> None:
     """Parse arguments; run as the parent (start server, run peers, print) or as a worker."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -566,6 +622,7 @@ def main() -> None:
         server.wait(timeout=10)
     lines = log_lines(log)
     report(results, lines, args, counter, skipped)
+    targets(results, lines, max(args.in_flight))
     if "langextract" not in results or "failed" in results["langextract"]:
         print("\nLangExtract, quoted from issue 8 (not measured in this run):")
         for name, value in ISSUE_LANGEXTRACT.items():
