@@ -122,9 +122,8 @@ class Extractor:
                 error.partial = pipeline.partial(article, request, error.usage)
                 raise
             usage = usage.add(record.usage)
-            parts.append(
-                pipeline.resolve_dates(pipeline.ground(article, request, reply), article.published)
-            )
+            part = pipeline.ground(article, request, reply)
+            parts.append(pipeline.resolve_dates(part, article.published))
         merged = pipeline.merge(article, parts)
         self._done(article, usage)
         return pipeline.result(article, merged, usage)
@@ -164,9 +163,8 @@ class Extractor:
                 error.partial = pipeline.partial(article, request, error.usage)
                 raise
             usage = usage.add(record.usage)
-            parts.append(
-                pipeline.resolve_dates(pipeline.ground(article, request, reply), article.published)
-            )
+            part = pipeline.ground(article, request, reply)
+            parts.append(pipeline.resolve_dates(part, article.published))
         merged = pipeline.merge(article, parts)
         self._done(article, usage)
         return pipeline.result(article, merged, usage)
