@@ -205,6 +205,7 @@ def test_inches_inside_a_real_quotation_do_not_end_it() -> None:
         ('He used the word "deplorable" twice.', QuotationHint.TERM),
         ('The boxer, nicknamed "Iron Mike," retired.', QuotationHint.NAME),
         ('Former Gov. James "Jim" Carter spoke first.', QuotationHint.NAME),
+        ('His niece, Del. Rosa "Ro" Lind, shouted to the crowd.', QuotationHint.NAME),
         ('The merger brought "synergies" that never came.', QuotationHint.SCARE),
         ("Results\n\n'Nobody Saw It Coming'\n\nThe count ended late.", QuotationHint.TITLE),
     ],

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from extractor.quotations import SAID_VERBS, Quotation, find_quotations
+from extractor.quotations import SAID_VERBS, MarkStyle, Quotation, find_quotations
 
 if TYPE_CHECKING:
     from extractor.models import Quote
@@ -353,12 +353,33 @@ def _try(match: re.Match[str] | None, names: _Names, rule: str, conf: float) -> 
     return _Found(who, verb, rule, conf)
 
 
-def _rules(text: str, q: Quotation, names: _Names, lines: _Lines, floor: int) -> _Found | None:
+def _masked(text: str, quotations: list[Quotation]) -> str:
+    """The text with quoted words hidden, offsets kept, for reading sentences around quotes.
+
+    A quote's letters and digits become 'x' (marks and punctuation kept), so an earlier quote in
+    the same sentence neither hides the sentence's subject nor lends its words as one: 'Peskov
+    said Moscow held a "xxxxxxxx xxxxxxxx", adding ... "..."'. A quotation that is not speech (a
+    nickname, a title) becomes blanks, marks and all, so 'Marcia "Cia" Price' reads as a name.
+    """
+    chars = list(text)
+    for q in quotations:
+        if q.likely_speech:
+            for i in range(q.start, q.end):
+                if chars[i].isalnum():
+                    chars[i] = "x"
+        elif q.style is not MarkStyle.TRANSCRIPT:
+            for i in range(q.outer_start, q.outer_end):
+                if chars[i].isalnum() or not (chars[i].isspace() or chars[i] in ",.;:!?"):
+                    chars[i] = " "
+    return "".join(chars)
+
+
+def _rules(text: str, masked: str, q: Quotation, names: _Names, lines: _Lines) -> _Found | None:
     """The first rule that names a speaker next to this quotation."""
     lo, _ = lines.bounds(q.outer_start)
     _, hi = lines.bounds(max(q.outer_start, q.outer_end - 1))
     after = _sentence_after(text, q.outer_end, hi)
-    before = _sentence_before(text, max(lo, floor), q.outer_start)
+    before = _sentence_before(masked, lo, q.outer_start)
     if q.speaker_label:
         tokens = _clean_tokens(q.speaker_label.title())
         role, tokens = _split_title(tokens)
@@ -407,6 +428,8 @@ def _previous_paragraph(text: str, lo: int) -> int:
 def _first_name(sentence: str, names: _Names, verb: str | None) -> _Found | None:
     """The sentence's first name, taken as its subject."""
     for m in _NAME_RUN.finditer(sentence):
+        if _POSSESSIVE.search(m.group()):  # "Scott's niece, Del. Marcia Price": not the subject
+            continue
         who = _parse_who(m.group(), names)
         if who is not None and who.name:
             return _Found(who, verb, "sentence subject", 0.6)
@@ -427,6 +450,7 @@ def attribute(text: str, quotations: list[Quotation]) -> list[Attribution]:
     """A speaker for each quotation (None when no rule applies), in the order given."""
     names = _Names(text)
     lines = _Lines(text)
+    masked = _masked(text, quotations)
     out: list[Attribution] = []
     last_named: _Who | None = None  # the speaker the article named last
     paragraph_speaker: dict[int, Attribution] = {}  # paragraph start -> its named speaker
@@ -434,7 +458,7 @@ def attribute(text: str, quotations: list[Quotation]) -> list[Attribution]:
     for q in quotations:
         lo, _ = lines.bounds(q.outer_start)
         floor = previous.quotation.outer_end if previous is not None else 0
-        found = _rules(text, q, names, lines, floor)
+        found = _rules(text, masked, q, names, lines)
         verb, rule, conf = (found.verb, found.rule, found.confidence) if found else (None, "", 0)
         who = found.who if found else None
         if who is not None and who.pronoun:

@@ -499,9 +499,10 @@ def _classify(text: str, q: Quotation, lo: int, hi: int) -> Quotation:
         cued = set(before[-3:]) & _TITLE_CUES or set(after[:2]) & _TITLE_CUES
         if possessive or cued or before[-1:] == ["on"]:
             return _with(q, partial=True, hint=QuotationHint.TITLE, reason="titled work")
-        neighbours = text[q.outer_start - 2 : q.outer_start] + text[q.outer_end : q.outer_end + 2]
-        in_name = re.fullmatch(r"\w \w", neighbours) and neighbours[0] + neighbours[2]
-        if len(words) <= 2 and in_name and in_name.isupper():  # Marcia "Cia" Price
+        in_name = _NAME_BEFORE.search(text, lo, q.outer_start) and _NAME_AFTER.match(
+            text, q.outer_end, hi
+        )
+        if len(words) <= 2 and in_name:  # Marcia "Cia" Price
             return _with(q, partial=True, hint=QuotationHint.NAME, reason="nickname in a name")
         if partial and not cue_near and not said_right_after:
             hint = QuotationHint.NAME if len(words) <= 2 else QuotationHint.TITLE
@@ -526,6 +527,10 @@ def _classify(text: str, q: Quotation, lo: int, hi: int) -> Quotation:
             q, partial=True, hint=QuotationHint.SCARE, reason="one or two words, mid-sentence"
         )
     return _with(q, partial=partial, reason="quoted words")
+
+
+_NAME_BEFORE = re.compile(r"\b[A-Z][\w.\-]* \Z")  # a capitalised word, then the mark
+_NAME_AFTER = re.compile(r" [A-Z]")
 
 
 def find_quotations(text: str) -> list[Quotation]:
