@@ -324,6 +324,18 @@ def test_an_invented_number_is_reasked_naming_it(server: ScriptedServer) -> None
     assert all(q.confirmed for q in got.quotes) and got.usage.requests == 2
 
 
+def test_numbers_are_reasked_once_then_those_naming_nothing_are_dropped(
+    server: ScriptedServer,
+) -> None:
+    invented = {"n": 7, "speaker": WEBER, "kind": "direct"}
+    reply = Reply(completion(answer(a=ALL[0], b=invented)))
+    server.replies.extend([reply, reply])
+    got = extractor(server).extract(TEXT)
+    assert len(server.requests) == 2  # not max_reasks + 1
+    assert got.coverage is not None and got.coverage.attributed == 1
+    assert [q.text for q in got.quotes if q.confirmed] == ["a serious step forward"]
+
+
 def test_the_request_carries_numbers_not_quote_text(server: ScriptedServer) -> None:
     server.replies.append(Reply(completion(answer(**{str(i): a for i, a in enumerate(ALL)}))))
     extractor(server).extract(TEXT)

@@ -112,7 +112,13 @@ class ArticleAnswer(BaseModel):
         return self
 
     def reask_problems(self, context: Any) -> list[str]:
-        """Numbers that name no quotation (and then those skipped), for the re-ask message."""
+        """Numbers that name no quotation (and then those skipped), for the re-ask message.
+
+        Named once a call: after a failed attempt, numbers that name nothing are dropped
+        (`assemble` ignores them) rather than asked about again.
+        """
+        if getattr(context, "partials", None):
+            return []
         count = len(getattr(context, "quotations", ()))
         lines = []
         for i, answer in enumerate(self.quotes):
