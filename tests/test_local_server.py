@@ -278,6 +278,23 @@ def test_stop_ends_the_process_in_the_pid_file_and_removes_the_file(tmp_path: Pa
     assert again.returncode == 0 and again.stdout == ""
 
 
+def test_stop_leaves_alone_a_process_that_is_not_the_server(tmp_path: Path) -> None:
+    """A stale pid file whose id now belongs to another program: that program keeps running."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    pidfile = tmp_path / "server.pid"
+    pidfile.write_text(str(other.pid))
+    stop = ROOT / "scripts" / "stop-server.sh"
+    try:
+        stopped = subprocess.run(
+            ["bash", str(stop), str(pidfile), "llama_cpp.server"], capture_output=True, text=True
+        )
+        assert stopped.returncode == 0 and stopped.stdout == ""
+        assert other.poll() is None and not pidfile.exists()
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_builds_use_portable_cpu_flags() -> None:
     """A native build may use AMX, which some kernels refuse: the server then dies with SIGILL."""
     printed = subprocess.run(
