@@ -235,7 +235,8 @@ def finder_figures(articles: list[Article], show: int) -> None:
     print(f"finder recall (any hint): {found_gold}/{total_gold} = {found_gold / total_gold:.2%}")
     with_nested = found_gold + nested_found
     print(
-        f"finder recall, counting quotes found nested in another quotation: {with_nested}/"
+        f"finder recall, also counting quotes listed only in another's `nested` (single marks):"
+        f" {with_nested}/"
         f"{total_gold} = {with_nested / total_gold:.2%}"
     )
     print(

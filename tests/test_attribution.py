@@ -186,6 +186,24 @@ def test_said_verb_with_its_subject_beats_the_object_of_a_passive_clause() -> No
     assert [s for _, s in speakers(text)] == ["Mia Cole", "Mia Cole"]
 
 
+def test_a_quote_nested_in_an_excerpt_is_read_within_the_excerpt() -> None:
+    text = (
+        'Columnist Ann Ross wrote: "Then Governor Tom Reed walked in and shouted '
+        "\u201cFour more years!\u201d and waving. "
+        'A clerk\u2019s form read \u201cfit to travel.\u201d"\n\n'
+        '"We never saw him again," Ross added.'
+    )
+    found = attributions(text)
+    assert [text[a.quotation.start : a.quotation.end][:16] for a in found] == [
+        "Then Governor To",
+        "Four more years!",
+        "fit to travel.",
+        "We never saw him",
+    ]
+    # the inner quotes are not the excerpt's author's words; the outer ones keep their speaker
+    assert [a.speaker for a in found] == ["Ann Ross", "Tom Reed", None, "Ann Ross"]
+
+
 def test_unattributed_quote_has_no_speaker() -> None:
     text = 'The sign read "Closed for the season" in red letters, and nothing more.'
     found = attribute(text, find_quotations(text))

@@ -92,9 +92,22 @@ def test_nested_double_quotes_inside_a_block_quote() -> None:
         'The paper reported: "Officials called the plan "a disaster in waiting" '
         'and promised a review."'
     )
-    q = only(text)
-    assert text[q.start : q.end].endswith("promised a review.")
-    assert [text[a:b] for a, b in q.nested] == ["a disaster in waiting"]
+    outer, inner = find_quotations(text)
+    assert text[outer.start : outer.end].endswith("promised a review.")
+    assert [text[a:b] for a, b in outer.nested] == ["a disaster in waiting"]
+    # the inner double quotation is also a quotation of its own, inside the outer one
+    assert text[inner.start : inner.end] == "a disaster in waiting"
+    assert outer.start < inner.outer_start < inner.outer_end < outer.end
+    assert (inner.start, inner.end) in outer.nested and inner.partial
+
+
+def test_quotes_inside_an_excerpt_are_listed_on_their_own() -> None:
+    text = (
+        'The column went on: "The crowd waited an hour. Then the governor walked in, shouting '
+        "\u201cFour more years!\u201d, and the band played. A nurse's form read "
+        "\u201cfit to travel.\u201d\"\n\nThe governor's office declined to comment."
+    )
+    assert quoted(text)[1:] == ["Four more years!", "fit to travel."]
 
 
 # --- paragraphs ------------------------------------------------------------------------------
@@ -253,10 +266,19 @@ _ALPHABET = st.sampled_from(
 
 def _check(text: str) -> None:
     previous_end = -1
+    previous_start = -1
+    top: Quotation | None = None
     for q in find_quotations(text):
         assert 0 <= q.outer_start <= q.start <= q.end <= q.outer_end <= len(text)
         assert text[q.start : q.end] == text[q.start : q.end]
         assert q.pieces[0].start == q.start and q.pieces[-1].end == q.end
+        assert previous_start <= q.outer_start
+        previous_start = q.outer_start
+        if top is not None and q.outer_start < previous_end:  # a double nested in `top`
+            assert len(q.pieces) == 1 and (q.start, q.end) in top.nested
+            assert any(p.start <= q.outer_start and q.outer_end <= p.end for p in top.pieces)
+            continue
+        top = q
         for piece in q.pieces:
             assert previous_end <= piece.start <= piece.end
             previous_end = piece.end

@@ -374,10 +374,19 @@ def _masked(text: str, quotations: list[Quotation]) -> str:
     return "".join(chars)
 
 
-def _rules(text: str, masked: str, q: Quotation, names: _Names, lines: _Lines) -> _Found | None:
-    """The first rule that names a speaker next to this quotation."""
+def _rules(
+    text: str,
+    masked: str,
+    q: Quotation,
+    names: _Names,
+    lines: _Lines,
+    within: Quotation | None = None,
+) -> _Found | None:
+    """The first rule that names a speaker next to this quotation (inside `within`, if nested)."""
     lo, _ = lines.bounds(q.outer_start)
     _, hi = lines.bounds(max(q.outer_start, q.outer_end - 1))
+    if within is not None:  # a quote inside a longer one: its sentence is the outer's words
+        lo, hi = max(lo, within.start), min(hi, within.end)
     after = _sentence_after(text, q.outer_end, hi)
     before = _sentence_before(masked, lo, q.outer_start)
     if q.speaker_label:
@@ -446,16 +455,38 @@ def _named_before(text: str, lo: int, pos: int, names: _Names) -> _Who | None:
     return None
 
 
+def _enclosing(quotations: list[Quotation]) -> list[Quotation | None]:
+    """For each quotation, the one it is nested in (a double quote inside a longer one), if any."""
+    out: list[Quotation | None] = []
+    top: Quotation | None = None
+    for q in quotations:
+        inside = top is not None and top.start <= q.outer_start and q.outer_end <= top.end
+        out.append(top if inside else None)
+        if not inside:
+            top = q
+    return out
+
+
 def attribute(text: str, quotations: list[Quotation]) -> list[Attribution]:
-    """A speaker for each quotation (None when no rule applies), in the order given."""
+    """A speaker for each quotation (None when no rule applies), in the order given.
+
+    A quotation nested in a longer one (an excerpt quoting others) is read within the outer
+    quote's words; it takes no speaker from its paragraph and names none for the others.
+    """
     names = _Names(text)
     lines = _Lines(text)
-    masked = _masked(text, quotations)
+    enclosing = _enclosing(quotations)
+    masked = _masked(text, [q for q, e in zip(quotations, enclosing, strict=True) if e is None])
+    nested = [q for q, e in zip(quotations, enclosing, strict=True) if e is not None]
+    masked_nested = _masked(text, nested) if nested else text
     out: list[Attribution] = []
     last_named: _Who | None = None  # the speaker the article named last
     paragraph_speaker: dict[int, Attribution] = {}  # paragraph start -> its named speaker
     previous: Attribution | None = None
-    for q in quotations:
+    for q, within in zip(quotations, enclosing, strict=True):
+        if within is not None:
+            out.append(_nested(text, masked_nested, q, within, names, lines, last_named))
+            continue
         lo, _ = lines.bounds(q.outer_start)
         floor = previous.quotation.outer_end if previous is not None else 0
         found = _rules(text, masked, q, names, lines)
@@ -510,6 +541,36 @@ def attribute(text: str, quotations: list[Quotation]) -> list[Attribution]:
     return _one_name_each(out)
 
 
+def _nested(
+    text: str,
+    masked: str,
+    q: Quotation,
+    within: Quotation,
+    names: _Names,
+    lines: _Lines,
+    last_named: _Who | None,
+) -> Attribution:
+    """The speaker of a quotation nested in `within`, from the outer quote's own words."""
+    found = _rules(text, masked, q, names, lines, within)
+    if found is None:
+        return Attribution(q, None, partial=q.partial)
+    who, rule, conf = found.who, found.rule, found.confidence
+    if who.pronoun:
+        here = _named_before(masked, within.start, q.outer_start, names)
+        if here is not None:
+            who, rule = here, rule + ", pronoun to the paragraph's named subject"
+        elif last_named is not None:
+            who, rule, conf = last_named, rule + ", pronoun to last named speaker", conf - 0.2
+        else:
+            return Attribution(q, None, partial=q.partial)
+    speaker = who.name or who.nominal
+    if speaker is None:
+        return Attribution(q, None, partial=q.partial)
+    return Attribution(
+        q, speaker, who.role, who.organization, found.verb, q.partial, rule, round(conf, 2)
+    )
+
+
 _NAMING_RULES = frozenset(
     {"said X after", "X said after", "dash after", "colon", "X said before", "according to"}
     | {"transcript"}
@@ -561,9 +622,10 @@ def offline_quotes(text: str) -> list[Quote]:
     from extractor.spans import Span
 
     quotes: list[Quote] = []
-    found = [q for q in find_quotations(text) if q.likely_speech]
-    for a in attribute(text, found):
+    for a in attribute(text, find_quotations(text)):  # titles and names, too, read as such
         q = a.quotation
+        if not q.likely_speech:
+            continue
         quotes.append(
             Quote(
                 text=text[q.start : q.end],

@@ -5,7 +5,11 @@
 quotation that runs over paragraphs as one `Quotation` with its pieces, transcript turns
 (``SPEAKER: ...``), and top-level single-quoted spans. Marks that are not quotations are left
 out: inch marks (``6'2"``, ``12"``), apostrophes, and a lone mark with no partner. Single quotes
-inside a double quotation are nested quotations, listed on the outer one.
+inside a double quotation are nested quotations, listed on the outer one. A double quotation
+inside another (an excerpt that quotes others) is listed on the outer one and is also a
+quotation of its own, right after it: quotations come in the order of their opening marks, and
+only these nested ones lie inside another (chunking merges overlapping protected spans, and the
+prompt's ``[Qn]`` markers follow that order).
 
 Each quotation carries a cheap hint (`QuotationHint`): speech, or likely a title, a name, a scare
 quote or a term. The finder favours recall of speech; the hint only flags what a model (or a
@@ -71,7 +75,7 @@ class Quotation:
     hint: QuotationHint = QuotationHint.SPEECH
     reason: str = ""  # why the hint, for people and for the model
     speaker_label: str | None = None  # a transcript turn's label, e.g. "TRUMP"
-    nested: tuple[tuple[int, int], ...] = field(default=())  # single-quoted spans inside
+    nested: tuple[tuple[int, int], ...] = field(default=())  # quoted spans inside (see module)
 
     @property
     def multi_paragraph(self) -> bool:
@@ -222,6 +226,7 @@ class _Builder:
     open_mark: tuple[int, int] | None = None
     inner: tuple[int, int] | None = None  # an opening mark inside the open quotation
     nested: list[tuple[int, int]] = field(default_factory=list)
+    inner_quotes: list[Quotation] = field(default_factory=list)  # nested doubles, closed
     doubtful: bool = False  # the open mark had white space on both sides
     label: str | None = None  # "PENCE" when a quoted transcript turn opens: "PENCE: Well, ...
     content_from: int = 0  # where the current piece's words start (after a turn's label)
@@ -258,6 +263,7 @@ def _make(pieces: list[Piece], closed: bool, style: MarkStyle = MarkStyle.DOUBLE
 def _find_raw(text: str) -> list[Quotation]:
     """Every quotation, unclassified, in text order."""
     found: list[Quotation] = []
+    inner: list[Quotation] = []  # double quotations nested in another, listed on their own too
     paragraphs = _paragraphs(text)
     building = _Builder()
     for index, (lo, hi) in enumerate(paragraphs):
@@ -279,6 +285,7 @@ def _find_raw(text: str) -> list[Quotation]:
                     turn = None
                 if building.pieces and (mark.start != lo or turn):  # a new quotation starts
                     para_found.append(building.finish(False))
+                    inner.extend(building.inner_quotes)
                     building = _Builder()
                 if turn:  # "PENCE: Well, look, ...: a quoted transcript turn
                     building.label, building.content_from = turn.group(1).strip(), turn.end()
@@ -289,6 +296,9 @@ def _find_raw(text: str) -> list[Quotation]:
                     building.inner = span  # the nested one was a lone mark
                 else:
                     building.nested.append((building.inner[1], mark.start))
+                    piece = _piece(text, building.inner, span, mark.start)
+                    if piece.end > piece.start:
+                        building.inner_quotes.append(_make([piece], True))
                     building.inner = None
             elif mark.orient == "open":  # "He called it "fake" news": nested, or a lone mark
                 building.inner = span
@@ -299,10 +309,11 @@ def _find_raw(text: str) -> list[Quotation]:
                     )
                     building.pieces.append(piece)
                     para_found.append(building.finish(True))
+                    inner.extend(building.inner_quotes)
                 building = _Builder()
         if building.open_mark is not None:  # the paragraph ends inside a quotation
             if building.inner is not None:  # the inner mark opened a new quotation after all
-                building.pieces, building.nested = [], []
+                building.pieces, building.nested, building.inner_quotes = [], [], []
                 building.open_mark, building.inner = building.inner, None
             piece = _piece(text, building.open_mark, None, hi, building.content_from)
             family = _family(text[building.open_mark[0]])
@@ -317,11 +328,16 @@ def _find_raw(text: str) -> list[Quotation]:
             else:
                 if building.pieces:
                     para_found.append(building.finish(False))
+                    inner.extend(building.inner_quotes)
                 building = _Builder()
         elif building.pieces:  # carried into this paragraph but never reopened
             para_found.append(building.finish(False))
+            inner.extend(building.inner_quotes)
             building = _Builder()
         found.extend(_with_singles(text, lo, hi, para_found, covered))
+    if inner:
+        found.extend(inner)
+        found.sort(key=lambda q: q.outer_start)
     return found
 
 
@@ -499,9 +515,8 @@ def _classify(text: str, q: Quotation, lo: int, hi: int) -> Quotation:
         cued = set(before[-3:]) & _TITLE_CUES or set(after[:2]) & _TITLE_CUES
         if possessive or cued or before[-1:] == ["on"]:
             return _with(q, partial=True, hint=QuotationHint.TITLE, reason="titled work")
-        in_name = _NAME_BEFORE.search(text, lo, q.outer_start) and _NAME_AFTER.match(
-            text, q.outer_end, hi
-        )
+        word_before = text[max(lo, q.outer_start - 40) : q.outer_start]  # bounded: linear
+        in_name = _NAME_BEFORE.search(word_before) and _NAME_AFTER.match(text, q.outer_end, hi)
         if len(words) <= 2 and in_name:  # Marcia "Cia" Price
             return _with(q, partial=True, hint=QuotationHint.NAME, reason="nickname in a name")
         if partial and not cue_near and not said_right_after:
@@ -529,7 +544,7 @@ def _classify(text: str, q: Quotation, lo: int, hi: int) -> Quotation:
     return _with(q, partial=partial, reason="quoted words")
 
 
-_NAME_BEFORE = re.compile(r"\b[A-Z][\w.\-]* \Z")  # a capitalised word, then the mark
+_NAME_BEFORE = re.compile(r"(?:\A|(?<=\s))[A-Z][\w.\-]* \Z")  # a capitalised word, the mark
 _NAME_AFTER = re.compile(r" [A-Z]")
 
 
