@@ -208,11 +208,17 @@ def test_live_local_server(live_server: str, article: Article) -> None:
 def test_article_longer_than_the_context_is_a_clear_rejection(
     local: dict[str, Any], llama_server: dict[str, Any], article: Article, server: str
 ) -> None:
-    """Both real servers refuse a prompt over their 8,192-token context, each in its own words."""
+    """Both real servers refuse a prompt over their 8,192-token context, each in its own words.
+
+    The library splits an article longer than ``context_tokens``; here that setting claims far
+    more than the servers have, so the article goes whole (recorded with max_tokens 50, before
+    chunking: the servers refuse the prompt alone, whatever max_tokens asks).
+    """
     options = local if server == "llama-cpp-python" else llama_server
     too_long = "\n\n".join([article.text] * 25)  # about 10,800 tokens
+    claims = {"max_tokens": 30_000, "context_tokens": 200_000, "max_transient_retries": 0}
     with pytest.raises(RequestRejectedError) as caught:
-        Extractor(**{**options, "max_tokens": 50, "max_transient_retries": 0}).extract(too_long)
+        Extractor(**{**options, **claims}).extract(too_long)
     assert caught.value.status == 400 and caught.value.attempts == 1
     assert "too long for this model's context: split it" in str(caught.value)
 

@@ -1,22 +1,27 @@
 """`Extractor`: the public entry point; `extract` runs the steps of `extractor.pipeline` in order.
 
-read -> find quotations -> plan chunks -> for each chunk: prompt -> call -> ground -> resolve
-dates; then merge -> result.
+read -> find quotations -> plan chunks -> for each chunk (and pass): prompt -> call -> ground ->
+resolve dates, a reply cut at max_tokens keeping what it grounded and its rest asked again,
+smaller (cut); then merge -> result. `aextract` asks the chunks concurrently.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar, overload
 
 import openai
 from pydantic import BaseModel, SecretStr
 
 from extractor import pipeline
-from extractor.errors import ExtractorError
+from extractor.chunking import Chunk
+from extractor.errors import ExtractorError, IncompleteOutputError
 from extractor.inference import ModelClient
 from extractor.models import ArticleExtraction, Extraction, Usage
+from extractor.quotations import Quotation
 from extractor.settings import Mode, Settings, load_settings
 
 __all__ = ["Extractor"]
@@ -87,84 +92,155 @@ class Extractor:
             usage.total_tokens,
         )
 
-    @overload
-    def extract(
-        self, text: str, *, published: str | dt.date | None = None, schema: None = None
-    ) -> ArticleExtraction: ...
-
-    @overload
-    def extract(
-        self, text: str, *, published: str | dt.date | None = None, schema: type[T]
-    ) -> Extraction[T]: ...
-
-    def extract(
-        self,
-        text: str,
-        *,
-        published: str | dt.date | None = None,
-        schema: type[BaseModel] | None = None,
-    ) -> ArticleExtraction | Extraction[Any]:
-        """Extract events, quotes and commitments (or `schema`) from one article's text."""
-        article = pipeline.read(
-            text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
+    def _plan(
+        self, article: pipeline.ArticleInput, quotations: tuple[Quotation, ...]
+    ) -> list[Chunk]:
+        settings = self.settings
+        budget = pipeline.budget(
+            article,
+            quotations,
+            context_tokens=settings.context_tokens,
+            max_tokens=settings.max_tokens,
         )
-        quotations = pipeline.find(article)
-        parts, usage = [], Usage()
-        for chunk in pipeline.plan(article, quotations):
-            request = pipeline.prompt(article, chunk, quotations)
-            try:
-                reply, record = self._client.complete(
-                    request.messages,
-                    request.response_model,
-                    request.context.as_validation_context(),
-                )
-            except ExtractorError as error:
-                error.partial = pipeline.partial(article, request, error.usage)
+        return pipeline.plan(article, quotations, budget, passes=settings.extraction_passes)
+
+    def _chunk(
+        self,
+        article: pipeline.ArticleInput,
+        chunk: Chunk,
+        quotations: tuple[Quotation, ...],
+        progress: pipeline.Progress,
+    ) -> None:
+        """prompt -> call -> ground -> resolve dates for one chunk; a cut reply's rest again."""
+        request = pipeline.prompt(article, chunk, quotations)
+        try:
+            reply, record = self._client.complete(
+                request.messages, request.response_model, request.context.as_validation_context()
+            )
+        except IncompleteOutputError as error:
+            rest = pipeline.cut(article, request, error, quotations)
+            progress.add(rest.kept, error.usage)
+            if rest.stuck:
                 raise
-            usage = usage.add(record.usage)
-            part = pipeline.ground(article, request, reply)
-            parts.append(pipeline.resolve_dates(part, article.published))
-        merged = pipeline.merge(article, parts)
-        self._done(article, usage)
-        return pipeline.result(article, merged, usage)
+            for piece in rest.again:
+                self._chunk(article, piece, quotations, progress)
+            return
+        except ExtractorError as error:
+            pipeline.failed(article, progress, request, error)
+            raise
+        part = pipeline.ground(article, request, reply)
+        progress.add(pipeline.resolve_dates(part, article.published), record.usage)
 
-    @overload
-    async def aextract(
-        self, text: str, *, published: str | dt.date | None = None, schema: None = None
-    ) -> ArticleExtraction: ...
-
-    @overload
-    async def aextract(
-        self, text: str, *, published: str | dt.date | None = None, schema: type[T]
-    ) -> Extraction[T]: ...
-
-    async def aextract(
+    async def _achunk(
         self,
-        text: str,
-        *,
-        published: str | dt.date | None = None,
-        schema: type[BaseModel] | None = None,
-    ) -> ArticleExtraction | Extraction[Any]:
-        """Async twin of `extract`."""
-        article = pipeline.read(
-            text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
-        )
-        quotations = pipeline.find(article)
-        parts, usage = [], Usage()
-        for chunk in pipeline.plan(article, quotations):
-            request = pipeline.prompt(article, chunk, quotations)
-            try:
+        article: pipeline.ArticleInput,
+        chunk: Chunk,
+        quotations: tuple[Quotation, ...],
+        progress: pipeline.Progress,
+        slots: asyncio.Semaphore,
+    ) -> None:
+        """Async twin of `_chunk`: the call waits for one of `slots`; a cut reply's rest at once."""
+        request = pipeline.prompt(article, chunk, quotations)
+        try:
+            async with slots:
                 reply, record = await self._client.acomplete(
                     request.messages,
                     request.response_model,
                     request.context.as_validation_context(),
                 )
-            except ExtractorError as error:
-                error.partial = pipeline.partial(article, request, error.usage)
+        except IncompleteOutputError as error:
+            rest = pipeline.cut(article, request, error, quotations)
+            progress.add(rest.kept, error.usage)
+            if rest.stuck:
                 raise
-            usage = usage.add(record.usage)
-            part = pipeline.ground(article, request, reply)
-            parts.append(pipeline.resolve_dates(part, article.published))
-        merged = pipeline.merge(article, parts)
-        self._done(article, usage)
-        return pipeline.result(article, merged, usage)
+            await _all(
+                self._achunk(article, piece, quotations, progress, slots) for piece in rest.again
+            )
+            return
+        except ExtractorError as error:
+            pipeline.failed(article, progress, request, error)
+            raise
+        part = pipeline.ground(article, request, reply)
+        progress.add(pipeline.resolve_dates(part, article.published), record.usage)
+
+    @overload
+    def extract(
+        self, text: str, *, published: str | dt.date | None = None, schema: None = None
+    ) -> ArticleExtraction: ...
+
+    @overload
+    def extract(
+        self, text: str, *, published: str | dt.date | None = None, schema: type[T]
+    ) -> Extraction[T]: ...
+
+    def extract(
+        self,
+        text: str,
+        *,
+        published: str | dt.date | None = None,
+        schema: type[BaseModel] | None = None,
+    ) -> ArticleExtraction | Extraction[Any]:
+        """Extract events, quotes and commitments (or `schema`) from one article's text.
+
+        An article longer than the model can read and answer at once (``context_tokens``,
+        ``max_tokens``) is extracted in chunks, one request each, one after another.
+        """
+        article = pipeline.read(
+            text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
+        )
+        quotations = pipeline.find(article)
+        progress = pipeline.Progress()
+        try:
+            for chunk in self._plan(article, quotations):
+                self._chunk(article, chunk, quotations, progress)
+        except ExtractorError as error:
+            error.partial, error.usage = pipeline.partial(article, progress), progress.usage
+            raise
+        merged = pipeline.merge(article, progress.parts, quotations)
+        self._done(article, progress.usage)
+        return pipeline.result(article, merged, progress.usage)
+
+    @overload
+    async def aextract(
+        self, text: str, *, published: str | dt.date | None = None, schema: None = None
+    ) -> ArticleExtraction: ...
+
+    @overload
+    async def aextract(
+        self, text: str, *, published: str | dt.date | None = None, schema: type[T]
+    ) -> Extraction[T]: ...
+
+    async def aextract(
+        self,
+        text: str,
+        *,
+        published: str | dt.date | None = None,
+        schema: type[BaseModel] | None = None,
+    ) -> ArticleExtraction | Extraction[Any]:
+        """Async twin of `extract`: an article's chunks are asked concurrently, at most
+        ``max_concurrency`` at once."""
+        article = pipeline.read(
+            text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
+        )
+        quotations = pipeline.find(article)
+        progress = pipeline.Progress()
+        slots = asyncio.Semaphore(self.settings.max_concurrency)
+        try:
+            await _all(
+                self._achunk(article, chunk, quotations, progress, slots)
+                for chunk in self._plan(article, quotations)
+            )
+        except ExtractorError as error:
+            error.partial, error.usage = pipeline.partial(article, progress), progress.usage
+            raise
+        merged = pipeline.merge(article, progress.parts, quotations)
+        self._done(article, progress.usage)
+        return pipeline.result(article, merged, progress.usage)
+
+
+async def _all(calls: Iterable[Awaitable[None]]) -> None:
+    """Run `calls` concurrently; every one finishes, then the first error (if any) is raised."""
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome

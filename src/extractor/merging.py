@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from extractor.errors import InputError
+from extractor.errors import ConfigurationError, InputError
 from extractor.models import (
     Actor,
     ArticleExtraction,
@@ -40,7 +40,9 @@ __all__ = [
     "MIN_OVERLAP",
     "canonical_names",
     "merge_extractions",
+    "merge_lists",
     "merge_records",
+    "mergeable",
     "shift_span",
     "shift_spans",
     "unify_actor_names",
@@ -456,3 +458,53 @@ def merge_extractions(
         usage=usage,
         source=next((p.source for p in parts if p.source is not None), None),
     )
+
+
+# --- a caller's own schema ------------------------------------------------------------------
+
+_PATH_HEAD = re.compile(r"^(\w+)\[(\d+)\]")
+
+
+def mergeable(schema: type[BaseModel]) -> bool:
+    """Whether results of `schema` from several chunks can be merged: every field is a list."""
+    return all(
+        getattr(info.annotation, "__origin__", None) is list
+        for info in schema.model_fields.values()
+    )
+
+
+def merge_lists(
+    parts: Sequence[tuple[BaseModel, dict[str, Span], int]], article: str, schema: type[M]
+) -> tuple[M, dict[str, Span]]:
+    """One result of a caller's schema whose fields are all lists, from its chunks' results.
+
+    `parts` holds each chunk's data, its spans by path (``people[0].quote``) and the chunk's
+    start. Spans are shifted to article offsets (`shift_spans`), lists concatenated in order, and
+    a record equal in every field to one already kept (found twice, in an overlap or by another
+    pass) is left out with its spans; span paths are renumbered to match.
+    Raises ConfigurationError when a field is not a list.
+    """
+    if not mergeable(schema):
+        raise ConfigurationError(
+            f"{schema.__name__} has fields that are not lists: its results from several chunks "
+            "cannot be merged"
+        )
+    lists: dict[str, list[Any]] = {name: [] for name in schema.model_fields}
+    seen: dict[str, set[str]] = {name: set() for name in schema.model_fields}
+    spans: dict[str, Span] = {}
+    for data, part_spans, offset in parts:
+        shifted = shift_spans(data, offset, article)
+        moved = {path: shift_span(span, offset, article) for path, span in part_spans.items()}
+        for name in schema.model_fields:
+            for index, item in enumerate(getattr(shifted, name) or []):
+                key = item.model_dump_json() if isinstance(item, BaseModel) else repr(item)
+                if key in seen[name]:
+                    continue
+                seen[name].add(key)
+                prefix, new = f"{name}[{index}]", f"{name}[{len(lists[name])}]"
+                for path, span in moved.items():
+                    head = _PATH_HEAD.match(path)
+                    if head and head[0] == prefix:
+                        spans[new + path[len(prefix) :]] = span
+                lists[name].append(item)
+    return schema.model_construct(None, **lists), spans

@@ -8,29 +8,42 @@ checks every verbatim value while instructor validates the reply (so a re-ask na
 found); `ground` then reads the report the validated reply carries and, for the built-in schema,
 turns the model's numbered answers into quotes whose spans come from the quotation finder
 (`extractor.answers`). Spans in a `Part` index its chunk's text; `merge` makes them offsets into
-the whole article. Today an article is one chunk (`plan`): that is the seam for long articles.
-Nothing here loads openai or instructor.
+the whole article. An article longer than the budget (`budget`: the model's context, `max_tokens`
+and this prompt's own size) is planned as several chunks, never cut inside a quotation; a reply
+cut at `max_tokens` keeps what it grounded and its chunk's uncovered part is planned again,
+smaller (`cut`). `Progress` holds what an extraction grounded and spent so far, so an error keeps
+every chunk's records (`partial`). Nothing here loads openai or instructor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from extractor.alignment import ArticleIndex
 from extractor.answers import TOOL_NAME, ArticleAnswer, assemble, one_name_each
 from extractor.articles import check_text, parse_published
-from extractor.chunking import Chunk
+from extractor.chunking import Chunk, budget_from_context, plan_chunks, plan_remainder
 from extractor.dates import parse_date_line
-from extractor.errors import ConfigurationError
-from extractor.merging import merge_extractions, shift_spans
-from extractor.models import ArticleExtraction, Event, Extraction, QuotationCoverage, Usage
-from extractor.prompting import build_messages
+from extractor.errors import ConfigurationError, ExtractorError
+from extractor.merging import merge_extractions, merge_lists, mergeable, shift_spans
+from extractor.models import (
+    ArticleExtraction,
+    Event,
+    Extraction,
+    QuotationCoverage,
+    RuledOut,
+    Usage,
+)
+from extractor.prompting import MARKER, QUOTATION_RULES, build_messages
 from extractor.quotations import Piece, Quotation, find_quotations
 from extractor.response_model import (
     GroundingContext,
@@ -42,8 +55,13 @@ from extractor.spans import Span
 
 __all__ = [
     "ArticleInput",
+    "Cut",
     "Part",
+    "Progress",
     "Prompt",
+    "budget",
+    "cut",
+    "failed",
     "find",
     "ground",
     "merge",
@@ -107,13 +125,99 @@ def find(article: ArticleInput) -> tuple[Quotation, ...]:
     return tuple(find_quotations(article.text)) if article.builtin else ()
 
 
-def plan(article: ArticleInput, quotations: Sequence[Quotation] = ()) -> list[Chunk]:
-    """The chunks to send: the whole article as one, for now (the seam for long articles).
+CHARS_PER_TOKEN = 4.0
+"""Characters a token, for English news with GPT-style tokenisers (an estimate, not a count)."""
 
-    A planner must never cut inside a quotation (`extractor.chunking.plan_chunks` with the
-    quotations' outer spans as ``protected``).
+_MESSAGE_TOKENS = 4  # framing a chat message costs (role, separators)
+
+
+@cache
+def _overhead_chars(schema: type[BaseModel]) -> int:
+    """Characters of a request for `schema` besides the article: messages and the tool's schema."""
+    builtin = schema is ArticleExtraction
+    asked = ArticleAnswer if builtin else schema
+    name = TOOL_NAME if builtin else None
+    messages = build_messages("", asked, dt.date(2025, 1, 1), name=name)
+    chars = sum(len(m["content"]) for m in messages) + (len(QUOTATION_RULES) if builtin else 0)
+    model = response_model_for(ArticleAnswer, TOOL_NAME) if builtin else response_model_for(schema)
+    tool = {"name": model.__name__, "description": model.__doc__ or "", "parameters": {}}
+    return chars + len(json.dumps(model.model_json_schema())) + len(json.dumps(tool))
+
+
+def prompt_overhead_tokens(article: ArticleInput, quotations: Sequence[Quotation] = ()) -> int:
+    """Tokens of a request besides the article's text: instructions, schema, framing, markers.
+
+    Measured on the actual prompt of an empty article (once per schema); every quotation's
+    ``[Qn]`` marker is counted as if all were in one chunk.
     """
-    return [Chunk(0, len(article.text))]
+    markers = sum(len(MARKER.format(n=n)) for n in range(1, len(quotations) + 1))
+    chars = _overhead_chars(article.schema) + markers
+    return int(chars / CHARS_PER_TOKEN) + 2 * _MESSAGE_TOKENS + 8
+
+
+def budget(
+    article: ArticleInput,
+    quotations: Sequence[Quotation] = (),
+    *,
+    context_tokens: int,
+    max_tokens: int,
+) -> int:
+    """The longest chunk, in characters, whose request fits the context and reply max_tokens.
+
+    Raises ConfigurationError (naming the settings to change) when no article text would fit.
+    """
+    overhead = prompt_overhead_tokens(article, quotations)
+    try:
+        return budget_from_context(context_tokens, max_tokens, overhead, CHARS_PER_TOKEN)
+    except ConfigurationError as error:
+        raise ConfigurationError(
+            f"{error.message} (settings context_tokens / EXTRACTOR_CONTEXT_TOKENS and "
+            "max_tokens / EXTRACTOR_MAX_TOKENS)"
+        ) from None
+
+
+def _overlap(budget_chars: int) -> int:
+    """Characters neighbouring chunks share: a sentence or two, at most a tenth of a chunk."""
+    return min(300, budget_chars // 10)
+
+
+def _protected(quotations: Sequence[Quotation]) -> list[tuple[int, int]]:
+    return [(q.outer_start, q.outer_end) for q in quotations]
+
+
+def plan(
+    article: ArticleInput,
+    quotations: Sequence[Quotation] = (),
+    budget_chars: int | None = None,
+    *,
+    passes: int = 1,
+) -> list[Chunk]:
+    """The chunks to send, every pass's: the whole article when it fits `budget_chars` (or none).
+
+    A longer article is split on paragraph and sentence boundaries, never inside a quotation (the
+    quotations' outer spans are protected), neighbours overlapping by a sentence or two
+    (`extractor.chunking.plan_chunks`). Each further pass asks every chunk again.
+    Raises ConfigurationError when a caller's schema would be asked more than once but its
+    results cannot be merged (a field that is not a list).
+    """
+    if budget_chars is None or len(article.text) <= budget_chars:
+        chunks = [Chunk(0, len(article.text))]
+    else:
+        chunks = plan_chunks(
+            article.text,
+            budget_chars=budget_chars,
+            overlap_chars=_overlap(budget_chars),
+            protected=_protected(quotations),
+        )
+    chunks = chunks * passes
+    if len(chunks) > 1 and not article.builtin and not mergeable(article.schema):
+        raise ConfigurationError(
+            f"{article.schema.__name__} would be extracted in {len(chunks)} requests "
+            f"({len(article.text):,} characters, chunks of {budget_chars:,}, {passes} pass(es)) "
+            "but its results can be merged only when every field is a list: make its fields "
+            "lists, raise context_tokens / max_tokens, or set extraction_passes=1"
+        )
+    return chunks
 
 
 def _moved(q: Quotation, by: int) -> Quotation:
@@ -195,32 +299,62 @@ def resolve_dates(part: Part, published: dt.date | None) -> Part:
     return part
 
 
-def _coverage(parts: Sequence[ArticleExtraction]) -> QuotationCoverage | None:
-    """The chunks' coverages summed (their spans already article-wide)."""
-    covered = [p.coverage for p in parts if p.coverage is not None]
-    if not covered:
-        return None
-    total = QuotationCoverage()
-    for c in covered:
-        total.found += c.found
-        total.attributed += c.attributed
-        total.ruled_out += c.ruled_out
-        total.unattributed += c.unattributed
-    return total
+def _coverage(
+    merged: ArticleExtraction, parts: Sequence[ArticleExtraction], quotations: Sequence[Quotation]
+) -> QuotationCoverage:
+    """Coverage computed again on the whole article (chunks overlap: summing would count twice).
+
+    A quotation is attributed when its merged quote was confirmed by the model, unattributed when
+    its speaker came from the rules, ruled out when a part ruled it out and no model speaker was
+    given for it anywhere (the model's "not speech" beats a rule's speaker: that quote is dropped).
+    """
+    ruled: dict[tuple[int, int], RuledOut] = {}
+    for part in parts:
+        for item in part.coverage.ruled_out if part.coverage else ():
+            key = (item.span.start, item.span.end)
+            if key not in ruled or item.by == "model":
+                ruled[key] = item
+    quotes = {(q.span.start, q.span.end): q for q in merged.quotes if q.span is not None}
+    coverage = QuotationCoverage(found=len(quotations))
+    dropped = set()
+    for q in quotations:
+        key = (q.start, q.end)
+        quote = quotes.get(key)
+        if quote is not None and quote.confirmed:
+            coverage.attributed += 1
+        elif key in ruled and (quote is None or ruled[key].by == "model"):
+            coverage.ruled_out.append(ruled[key])
+            if quote is not None:
+                dropped.add(id(quote))
+        elif quote is not None:
+            coverage.unattributed.append(quote.span)  # type: ignore[arg-type]
+    if dropped:
+        merged.quotes = [q for q in merged.quotes if id(q) not in dropped]
+    return coverage
 
 
-def merge(article: ArticleInput, parts: Sequence[Part]) -> Part:
-    """One part for the whole article: spans as article offsets, one name per person."""
+def merge(
+    article: ArticleInput, parts: Sequence[Part], quotations: Sequence[Quotation] = ()
+) -> Part:
+    """One part for the whole article: spans as article offsets, records found twice kept once,
+    one name per person, coverage counted on the whole article.
+
+    A caller's schema split into chunks is merged when each of its fields is a list
+    (`extractor.merging.merge_lists`); else ConfigurationError.
+    """
     whole = Chunk(0, len(article.text))
     if len(parts) == 1 and parts[0].chunk == whole:
         merged = parts[0]
     elif all(isinstance(p.data, ArticleExtraction) for p in parts):
         shifted = [shift_spans(p.data, p.chunk.start, article.text) for p in parts]
         data = merge_extractions(shifted)  # type: ignore[arg-type]
-        data.coverage = _coverage(shifted)  # type: ignore[arg-type]
+        data.coverage = _coverage(data, shifted, quotations or find(article))  # type: ignore[arg-type]
         merged = Part(whole, data, data.spans)
     else:
-        raise ConfigurationError("a caller's own schema is extracted in one chunk only")
+        own, spans = merge_lists(
+            [(p.data, p.spans, p.chunk.start) for p in parts], article.text, article.schema
+        )
+        merged = Part(whole, own, spans)
     if isinstance(merged.data, ArticleExtraction):
         one_name_each(merged.data, article.text)
     return merged
@@ -239,18 +373,200 @@ def result(
     )
 
 
-def partial(
-    article: ArticleInput, request: Prompt, usage: Usage | None
-) -> ArticleExtraction | Extraction[Any] | None:
-    """The records the last failed attempt did ground, as a result; None if none were kept."""
+# --- progress, failures and cut replies ------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """What one extraction has grounded and spent so far, over every chunk, pass and re-ask."""
+
+    parts: list[Part] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    failed: list[Part] = field(default_factory=list)  # failed calls' grounded records
+
+    def add(self, part: Part | None, usage: Usage | None) -> None:
+        """Count a call's usage and keep its part (None: nothing grounded)."""
+        if part is not None:
+            self.parts.append(part)
+        if usage is not None:
+            self.usage = self.usage.add(usage)
+
+
+def failed(
+    article: ArticleInput, progress: Progress, request: Prompt, error: ExtractorError
+) -> None:
+    """Count a failed call's usage and keep the records its last attempt did ground."""
     last = request.context.partial
-    if last is None:
+    if last is not None:
+        # Only what the model's answer grounded: it was not accepted, so no coverage is claimed.
+        data = _records(article, request, last, unanswered=False)
+        spans = data.spans if isinstance(data, ArticleExtraction) else grounding_report(last).spans
+        progress.failed.append(resolve_dates(Part(request.chunk, data, spans), article.published))
+    progress.add(None, error.usage)
+
+
+def partial(
+    article: ArticleInput, progress: Progress
+) -> ArticleExtraction | Extraction[Any] | None:
+    """Everything grounded before an error, as one result (spans article-wide); None if nothing."""
+    parts = progress.parts + progress.failed
+    if not parts:
         return None
-    # Only what the model's last answer grounded: it was not accepted, so no coverage is claimed.
-    data = _records(article, request, last, unanswered=False)
-    if isinstance(data, ArticleExtraction):
-        data.coverage = None
-    part = resolve_dates(Part(request.chunk, data, grounding_report(last).spans), article.published)
-    merged = merge(article, [part])
-    data = result(article, merged, usage or Usage())
+    merged = merge(article, parts)
+    if progress.failed and isinstance(merged.data, ArticleExtraction) and not progress.parts:
+        merged.data.coverage = None
+    data = result(article, merged, progress.usage)
     return data.data if isinstance(data, Extraction) else data
+
+
+@dataclass(frozen=True)
+class Cut:
+    """After a reply cut at max_tokens: what it grounded, and the chunks to ask again."""
+
+    kept: Part | None
+    again: list[Chunk]
+    stuck: bool  # nothing grounded, or the chunk cannot be made smaller: give up
+
+
+MIN_CHUNK_CHARS = 200
+"""A chunk is not cut smaller than this to ask again: a sentence or two."""
+
+
+def _cut_reply(error: ExtractorError) -> str | None:
+    """The text of the reply cut at max_tokens: tool-call arguments, or the message's content."""
+    completion = getattr(error.__cause__, "last_completion", None)
+    try:
+        message = completion.choices[0].message  # type: ignore[union-attr]
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        arguments = getattr(getattr(calls[0], "function", None), "arguments", None)
+        return arguments if isinstance(arguments, str) else None
+    content = getattr(message, "content", None)
+    return content if isinstance(content, str) else None
+
+
+def _complete_prefix(raw: str) -> tuple[dict[str, Any], str | None]:
+    """The records a cut JSON reply holds whole, and the key it was cut in (None: unknown)."""
+    at = raw.find("{")
+    if at < 0:
+        return {}, None
+    try:
+        value = from_json(raw[at:], allow_partial=True)
+    except ValueError:
+        return {}, None
+    if not isinstance(value, dict) or not value:
+        return {}, None
+    last = list(value)[-1]
+    if isinstance(value[last], list):
+        value[last] = value[last][:-1]  # the record being written when the reply was cut
+    else:
+        del value[last]
+    return value, last
+
+
+def _repeats(candidate: dict[str, Any]) -> bool:
+    """Whether a list repeats a record; each list is left with one of each (in place)."""
+    repeated = False
+    for key, items in candidate.items():
+        if not isinstance(items, list):
+            continue
+        seen: set[str] = set()
+        unique = []
+        for item in items:
+            dumped = json.dumps(item, sort_keys=True)
+            if dumped not in seen:
+                seen.add(dumped)
+                unique.append(item)
+        repeated = repeated or len(unique) < len(items)
+        candidate[key] = unique
+    return repeated
+
+
+def _validated(request: Prompt, candidate: dict[str, Any]) -> BaseModel | None:
+    """`candidate` validated and grounded, records that fail dropped; None if nothing is left."""
+    context = replace(request.context, partials=[])
+    for _ in range(4):
+        try:
+            return request.response_model.model_validate(
+                candidate, context=context.as_validation_context()
+            )
+        except ValidationError as error:
+            if context.partial is not None:
+                return context.partial  # grounded, but some records were not: those dropped
+            bad = {(e["loc"][0], e["loc"][1]) for e in error.errors() if len(e["loc"]) > 1}
+            if not bad:
+                return None
+            candidate = {
+                key: [v for i, v in enumerate(items) if (key, i) not in bad]
+                if isinstance(items, list)
+                else items
+                for key, items in candidate.items()
+            }
+    return None
+
+
+def _reach(value: Any, quotations: Sequence[Quotation]) -> int:
+    """How far into the chunk a record reaches: its spans' ends, a quotation number's end."""
+    ends = [0]
+    number = getattr(value, "n", None)
+    if isinstance(number, int) and 1 <= number <= len(quotations):
+        ends.append(quotations[number - 1].outer_end)
+    if isinstance(value, Span):
+        ends.append(value.end)
+    elif isinstance(value, BaseModel):
+        ends.extend(_reach(getattr(value, name), quotations) for name in type(value).model_fields)
+    elif isinstance(value, (list, tuple)):
+        ends.extend(_reach(item, quotations) for item in value)
+    return max(ends)
+
+
+def cut(
+    article: ArticleInput, request: Prompt, error: ExtractorError, quotations: Sequence[Quotation]
+) -> Cut:
+    """What a reply cut at max_tokens grounded, and its chunk's uncovered part, planned smaller.
+
+    The cut reply's records written whole are validated and grounded (those that fail dropped).
+    Lists the reply had finished are covered to the chunk's end; the list it was cut in, as far as
+    its last whole record reaches; a list it had not begun, not at all. The uncovered part starts
+    at the last sentence boundary before that point and is planned with half the chunk's length
+    as budget (`extractor.chunking.plan_remainder`). Stuck (give up) when nothing was grounded,
+    the chunk cannot be made smaller, or the reply repeats a record (a model looping: asking
+    again, smaller, would loop too).
+    """
+    chunk = request.chunk
+    raw = _cut_reply(error)
+    candidate, cut_in = _complete_prefix(raw) if raw else ({}, None)
+    looping = _repeats(candidate)
+    reply = _validated(request, candidate) if candidate else None
+    if reply is None:
+        return Cut(None, [], stuck=True)
+    kept = resolve_dates(ground(article, request, reply), article.published)
+    if looping:  # a reply that repeats a record is looping, not long: a smaller chunk loops too
+        return Cut(kept, [], stuck=True)
+    lists = [n for n, f in type(reply).model_fields.items() if _is_list(f.annotation)]
+    finished = [n for n in candidate if n != cut_in]
+    if all(n in finished for n in lists if n != cut_in) and cut_in in lists:
+        covered = chunk.start + _reach(getattr(reply, cut_in), request.context.quotations)
+    else:
+        covered = chunk.start
+    size = chunk.end - chunk.start
+    half = size // 2
+    if half < MIN_CHUNK_CHARS:
+        return Cut(kept, [], stuck=True)
+    again = plan_remainder(
+        article.text,
+        chunk,
+        max(covered, chunk.start),
+        budget_chars=half,
+        overlap_chars=_overlap(half),
+        protected=_protected(quotations),
+    )
+    if any(c.end - c.start >= size for c in again):
+        return Cut(kept, [], stuck=True)
+    return Cut(kept, again, stuck=False)
+
+
+def _is_list(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is list or annotation is list

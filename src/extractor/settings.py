@@ -111,7 +111,35 @@ class Settings(BaseSettings):
         default=200_000,
         gt=0,
         le=50_000_000,
-        description="Longest article accepted, in characters.",
+        description="Longest article accepted, in characters: a guard against absurd input; "
+        "a long article is split into chunks (context_tokens), not refused.",
+    )
+    # 8,192: the smallest context of the models people commonly serve themselves (Llama 3 8B's
+    # native context, a usual llama.cpp/Ollama setting), so requests fit such servers. A larger
+    # context changes nothing at the default max_tokens (4,096): the reply's room, not the
+    # context, then bounds a chunk (about 10,900 characters either way; see
+    # `extractor.chunking.budget_from_context`).
+    context_tokens: int = Field(
+        default=8192,
+        ge=256,
+        le=10_000_000,
+        description="The model's context size in tokens (prompt and reply). An article whose "
+        "request would not fit it, or whose reply would not fit max_tokens, is split into "
+        "chunks, one request each.",
+    )
+    extraction_passes: int = Field(
+        default=1,
+        ge=1,
+        le=20,
+        description="Times each chunk is extracted; records the further passes add are merged "
+        "in. Each pass multiplies the requests (and tokens) by one more.",
+    )
+    max_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Requests for one article's chunks in flight at once (aextract only; "
+        "extract sends them one after another).",
     )
 
     def __repr_args__(self) -> Any:
