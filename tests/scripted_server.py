@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,6 +34,8 @@ class ScriptedServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        # When set, answers every request instead of the queue (a test's hand-written rules).
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,11 +49,14 @@ class ScriptedServer:
                 length = int(self.headers.get("content-length", 0))
                 raw = self.rfile.read(length)
                 try:
-                    server.requests.append(json.loads(raw or b"{}"))
+                    request = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
-                    server.requests.append({"raw": raw.decode("utf-8", "replace")})
+                    request = {"raw": raw.decode("utf-8", "replace")}
+                server.requests.append(request)
                 reply = (
-                    server.replies.popleft()
+                    server.responder(request)
+                    if server.responder is not None
+                    else server.replies.popleft()
                     if server.replies
                     else Reply(
                         status=500, body={"error": {"message": "scripted server: no reply queued"}}

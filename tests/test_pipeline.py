@@ -84,9 +84,35 @@ def test_find_numbers_the_quotations_for_the_built_in_schema_only() -> None:
     assert find(read(TEXT, None, People, max_chars=100_000)) == ()
 
 
-def test_plan_is_one_chunk_for_now() -> None:
+def test_plan_is_one_chunk_when_the_article_fits() -> None:
     [chunk] = plan(article(), find(article()))
     assert (chunk.start, chunk.end) == (0, len(TEXT))
+    [chunk] = plan(article(), find(article()), len(TEXT))
+    assert (chunk.start, chunk.end) == (0, len(TEXT))
+
+
+def test_plan_cuts_a_longer_article_outside_quotations_and_repeats_it_for_passes() -> None:
+    quotations = find(article())
+    chunks = plan(article(), quotations, 120)
+    assert len(chunks) > 1 and chunks[0].start == 0 and chunks[-1].end == len(TEXT)
+    for chunk in chunks:
+        for q in quotations:
+            assert not q.outer_start < chunk.start < q.outer_end
+            assert not q.outer_start < chunk.end < q.outer_end
+    assert plan(article(), quotations, 120, passes=2) == chunks * 2
+
+
+def test_budget_counts_the_prompt_overhead_measured_on_an_empty_article() -> None:
+    from extractor.pipeline import budget, prompt_overhead_tokens
+
+    overhead = prompt_overhead_tokens(article())
+    request = prompt(article(), plan(article())[0])
+    shown = sum(len(m["content"]) for m in request.messages) - len(TEXT)
+    assert shown // 4 < overhead < 3000  # the messages' framing and the schema
+    assert prompt_overhead_tokens(article(), find(article())) > overhead  # [Qn] markers
+    assert budget(article(), context_tokens=8192, max_tokens=4096) == int(4096 / 1.5 * 4)
+    small = budget(article(), context_tokens=overhead + 1024 + 200, max_tokens=1024)
+    assert small == 200 * 4  # the context, not the reply, bounds it
 
 
 def test_prompt_numbers_the_quotations_and_asks_for_numbers_not_words() -> None:
