@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -466,22 +467,43 @@ def _complete_prefix(raw: str) -> tuple[dict[str, Any], str | None]:
     return value, last
 
 
-def _repeats(candidate: dict[str, Any]) -> bool:
-    """Whether a list repeats a record; each list is left with one of each (in place)."""
-    repeated = False
-    for key, items in candidate.items():
+def _looping(candidate: dict[str, Any], text: str) -> bool:
+    """Whether a list repeats a record more often than the text repeats its words (a model
+    looping); if so each list is left with one of each (in place).
+
+    A record may rightly come twice when the article says the same thing twice: its longest
+    string value then occurs as often in the text.
+    """
+    lowered = text.lower()
+    looping = False
+    for items in candidate.values():
         if not isinstance(items, list):
             continue
-        seen: set[str] = set()
-        unique = []
-        for item in items:
-            dumped = json.dumps(item, sort_keys=True)
-            if dumped not in seen:
-                seen.add(dumped)
-                unique.append(item)
-        repeated = repeated or len(unique) < len(items)
-        candidate[key] = unique
-    return repeated
+        counts = Counter(json.dumps(item, sort_keys=True) for item in items)
+        for dumped, count in counts.items():
+            if count < 2:
+                continue
+            words = max(_strings(json.loads(dumped)), key=len, default="").lower()
+            if not words or count > max(1, lowered.count(words)):
+                looping = True
+    if looping:
+        for key, items in candidate.items():
+            if isinstance(items, list):
+                unique = {json.dumps(item, sort_keys=True): item for item in items}
+                candidate[key] = list(unique.values())
+    return looping
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _validated(request: Prompt, candidate: dict[str, Any]) -> BaseModel | None:
@@ -538,12 +560,12 @@ def cut(
     chunk = request.chunk
     raw = _cut_reply(error)
     candidate, cut_in = _complete_prefix(raw) if raw else ({}, None)
-    looping = _repeats(candidate)
+    looping = _looping(candidate, chunk.text_of(article.text))
     reply = _validated(request, candidate) if candidate else None
     if reply is None:
         return Cut(None, [], stuck=True)
     kept = resolve_dates(ground(article, request, reply), article.published)
-    if looping:  # a reply that repeats a record is looping, not long: a smaller chunk loops too
+    if looping:  # a model looping, not a long reply: a smaller chunk would loop too
         return Cut(kept, [], stuck=True)
     lists = [n for n, f in type(reply).model_fields.items() if _is_list(f.annotation)]
     finished = [n for n in candidate if n != cut_in]
