@@ -337,3 +337,31 @@ def test_the_async_path_gives_the_same_records_as_the_sync_path(server: Scripted
     assert [q.span for q in sync.quotes] == [q.span for q in concurrent.quotes]
     assert [q.speaker.name for q in sync.quotes] == [q.speaker.name for q in concurrent.quotes]
     assert [e.span for e in sync.events] == [e.span for e in concurrent.events]
+
+
+def test_a_cut_reply_repeating_a_record_is_a_loop_and_gives_up_at_once(
+    server: ScriptedServer,
+) -> None:
+    event = {
+        "kind": "statement",
+        "summary": "Peskov spoke.",
+        "status": "occurred",
+        "evidence": "Peskov's remarks called into question",
+    }
+    # HAND-WRITTEN: a model looping on one record until max_tokens cuts it.
+    looping = json.dumps({"events": [event] * 6})[:-40]
+    server.replies.append(Reply(completion(looping, finish_reason="length")))
+    with pytest.raises(IncompleteOutputError) as caught:
+        Extractor(base_url=server.base_url, api_key="k").extract(SEED)
+    assert len(server.requests) == 1
+    partial = caught.value.partial
+    assert isinstance(partial, ArticleExtraction) and len(partial.events) == 1
+
+
+def test_records_the_article_itself_repeats_are_not_a_loop(server: ScriptedServer) -> None:
+    twice = "\n\n".join([SEED] * 2)
+    server.responder = responder = Responder()
+    responder.cut_when = lambda number: 3 if number == 1 else None  # events repeat, as the text
+    result = Extractor(base_url=server.base_url, api_key="k").extract(twice)
+    assert responder.cut == 1 and len(server.requests) > 1
+    check_whole(result, twice)
