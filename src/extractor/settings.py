@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # native context, a usual llama.cpp/Ollama setting), so requests fit such servers. A larger
     # context changes nothing at the default max_tokens (4,096): the reply's room, not the
     # context, then bounds a chunk (about 10,900 characters either way; see
-    # `extractor.chunking.budget_from_context`).
+    # `extractor.pipeline.budget`).
     context_tokens: int = Field(
         default=8192,
         ge=256,
