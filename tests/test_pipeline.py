@@ -410,3 +410,18 @@ def test_coverage_spans_move_with_the_records_to_index_the_file() -> None:
     assert moved.coverage is not None
     for span in [*moved.coverage.unattributed, *(r.span for r in moved.coverage.ruled_out)]:
         assert whole[span.start : span.end] == span.text
+
+
+def test_merged_coverage_is_counted_once_on_the_whole_article() -> None:
+    # HAND-WRITTEN answers of two passes over TEXT: the first says [Q4] is a scare quote and
+    # skips [Q5]; the second answers [Q5] and skips [Q4] (rules give it no speaker).
+    a, first = validated(answer(**{str(i): x for i, x in enumerate(ALL[:4])}))
+    _, second = validated(answer(q1=ALL[0], q5=ALL[4]))
+    merged = merge(a, [first, second], find(a)).data
+    assert isinstance(merged, ArticleExtraction) and merged.coverage is not None
+    coverage = merged.coverage
+    assert coverage.found == 5  # not 10: both passes read the same quotations
+    assert coverage.attributed == 4 and coverage.unattributed == []
+    assert [r.span.text for r in coverage.ruled_out] == ["paper tiger"]
+    assert "paper tiger" not in [q.text for q in merged.quotes]
+    assert len(merged.quotes) == 4 and all(q.confirmed for q in merged.quotes)
