@@ -1,7 +1,7 @@
 """What one article costs the client with each peer, against one scripted "perfect model" server.
 
-    python benchmarks/peer_cost.py                 # about 3 minutes
-    python benchmarks/peer_cost.py --quick         # fewer runs, no 64 in flight, no long text
+    python benchmarks/peer_cost.py                 # about 4.5 minutes (2 cores)
+    python benchmarks/peer_cost.py --quick         # about 30 s: fewer runs, no 64 in flight, no x10
     mkdir /tmp/base && git archive COMMIT src | tar -x -C /tmp/base    # an earlier library...
     python benchmarks/peer_cost.py --baseline-src /tmp/base/src        # ...measured beside it
 
