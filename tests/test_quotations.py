@@ -320,3 +320,9 @@ def test_module_imports_without_openai() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_backtick_of_a_double_mark_never_closes_a_single_quote() -> None:
+    """Found by hypothesis: in "'a``a" the first backtick closed 'a` and overlapped ``a."""
+    _check("'a``a")
+    _check("He wrote 'odd`` things'' here.")

@@ -373,8 +373,9 @@ def _with_singles(
     opened_in = opened_r = -2
     for m in _SINGLE_MARK.finditer(text, lo, hi):
         pos = m.start()
-        if text[pos] == "'" and (text[pos - 1 : pos] == "'" or text[pos + 1 : pos + 2] == "'"):
-            continue  # part of a '' double mark
+        mark = text[pos]
+        if mark in "'`" and mark in (text[pos - 1 : pos], text[pos + 1 : pos + 2]):
+            continue  # part of a '' or `` double mark
         while r < len(regions) and regions[r][1] <= pos:
             r += 1
         inside = -2  # outside every double quotation
