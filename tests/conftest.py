@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from extractor import Article, read_article
 
@@ -25,6 +26,13 @@ ARTICLE_PATH = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
 # Where hand-written replies were recorded from (tests/handwritten/record.py); replay ignores host.
 SCRIPTED_BASE_URL = "http://127.0.0.1:8799/v1"
 FAKE_KEY = "sk-test-not-a-real-key-0123456789"
+
+
+# Property tests draw the same examples on every run (CI cannot fail at random on an example no
+# one saw before); `pytest --hypothesis-profile=explore` draws new ones to hunt for bugs.
+hypothesis_settings.register_profile("default", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False, max_examples=1000)
+hypothesis_settings.load_profile("default")
 
 
 @pytest.fixture(scope="session")
