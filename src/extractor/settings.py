@@ -66,7 +66,10 @@ class Settings(BaseSettings):
         gt=0,
         le=MAX_SECONDS,
         allow_inf_nan=False,
-        description="Seconds one extraction may take in all: requests, waits and re-asks.",
+        description=(
+            "Seconds one model call may take in all: requests, waits and re-asks "
+            "(an article in chunks makes one call per chunk)."
+        ),
     )
     max_reasks: int = Field(
         default=2, ge=0, description="Re-asks after a reply fails validation or grounding."
