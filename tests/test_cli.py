@@ -1,4 +1,8 @@
-"""The ``extractor`` command: bad input gets one clear line and a documented exit code."""
+"""The ``extractor`` command: bad input gets one clear line and a documented exit code.
+
+Replies served or replayed here are HAND-WRITTEN stand-ins for a model (tests/scripted_server.py,
+tests/handwritten/replies.py and the cassettes it records).
+"""
 
 from __future__ import annotations
 

@@ -217,7 +217,6 @@ def test_a_record_found_by_two_chunks_is_kept_once() -> None:
     assert merged[0].verb == "said"  # the same span: more filled fields win
 
 
-@pytest.mark.skipif("confirmed" not in Quote.model_fields, reason="no Quote.confirmed yet")
 def test_a_quote_the_model_attributed_beats_one_by_the_rules_only() -> None:
     by_rules = quote(ARTICLE, "negative attitude", "Dmitry Peskov", verb="said", confirmed=False)
     by_model = quote(ARTICLE, "negative attitude", "Peskov")

@@ -38,6 +38,7 @@ from scripted_server import ScriptedServer
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
+# A cassette of HAND-WRITTEN replies (tests/handwritten/replies.py), replayed as a model result.
 RECORDING = ROOT / "tests" / "cassettes" / "test_extractor"
 RECORDING = RECORDING / "test_clean_extraction_of_shared_article.yaml"
 UNREACHABLE = "http://127.0.0.1:9/v1"  # the discard port: nothing listens there
@@ -128,7 +129,9 @@ def test_story_speakers_carry_and_pronouns_resolve() -> None:
         ("Nobody will be left behind.", "Ana Ruiz", "direct"),
         ("fully funded.", "Ana Ruiz", "partial"),
     ]
-    assert all(STORY[q.span.start : q.span.end] == q.text for q in result.quotes if q.span)
+    assert all(
+        q.span is not None and STORY[q.span.start : q.span.end] == q.text for q in result.quotes
+    )
 
 
 def test_published_argument_wins_over_the_date_line() -> None:

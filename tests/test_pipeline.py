@@ -236,7 +236,7 @@ def test_resolve_dates_dates_events_inside_any_schema() -> None:
 def test_merge_gives_one_person_one_name() -> None:
     _, part = validated(answer(**{str(i): a for i, a in enumerate(ALL)}))
     part.data.quotes[1].speaker.name = "Berg"
-    merged = merge(article(), [part])
+    merged = merge(article(), [part], find(article()))
     assert {q.speaker.name for q in merged.data.quotes} == {"Anna Berg", "Jonas Weber"}
 
 
@@ -264,7 +264,7 @@ def test_result_has_one_shape_for_both_schemas() -> None:
     from extractor.models import Usage
 
     a, part = validated(answer(**{str(i): x for i, x in enumerate(ALL)}))
-    built_in = result(a, merge(a, [part]), Usage(requests=1))
+    built_in = result(a, merge(a, [part], find(a)), Usage(requests=1))
     assert built_in.published == dt.date(2025, 3, 4) and built_in.usage.requests == 1
     for name in ("data", "spans", "coverage", "usage", "published", "source"):
         assert hasattr(built_in, name), name

@@ -270,7 +270,7 @@ def _check(text: str) -> None:
     top: Quotation | None = None
     for q in find_quotations(text):
         assert 0 <= q.outer_start <= q.start <= q.end <= q.outer_end <= len(text)
-        assert text[q.start : q.end] == text[q.start : q.end]
+        assert q.style is MarkStyle.TRANSCRIPT or q.pieces[0].open_mark is not None
         assert q.pieces[0].start == q.start and q.pieces[-1].end == q.end
         assert previous_start <= q.outer_start
         previous_start = q.outer_start

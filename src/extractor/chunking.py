@@ -59,7 +59,6 @@ quotation-first target. A pipeline whose model copies the quotations should pass
 
 _MIN_BUDGET_TOKENS = 64  # below this a chunk holds a sentence or two: the settings cannot work
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n\s*")  # a blank line; the boundary is where the next begins
-_LONG_WORD = re.compile(r"\w{64,}")
 _SENTENCE_PUNCTUATION = frozenset(".!?")
 _CLOSERS = frozenset("\"'\u201d\u2019\u00bb)]")
 
@@ -146,21 +145,11 @@ def _merged(protected: Sequence[tuple[int, int]], length: int) -> tuple[list[int
     return starts, ends
 
 
-def _masked_long_words(text: str) -> str:
-    """The text, same length, each run of 64 or more word characters broken up but its ends.
-
-    `sentence_ends` backtracks through a run of word characters once for each of its characters
-    (a 20,000-character token took 2 s, 200,000 would take minutes); a run that long holds no
-    sentence end, and its first character and last eight (the word before a full stop) are kept.
-    """
-    return _LONG_WORD.sub(lambda m: m[0][0] + "-" * (len(m[0]) - 9) + m[0][-8:], text)
-
-
 def _sentence_starts(text: str) -> list[int]:
     """Where each sentence after the first begins: past its predecessor's end marks and space."""
     starts = []
     length = len(text)
-    for at in sentence_ends(_masked_long_words(text)):
+    for at in sentence_ends(text):
         while at < length and text[at] in _SENTENCE_PUNCTUATION:
             at += 1
         while at < length and text[at] in _CLOSERS:

@@ -194,7 +194,10 @@ class Extractor:
             for chunk in self._plan(article, quotations):
                 self._chunk(article, chunk, quotations, progress)
         except ExtractorError as error:
-            error.partial, error.usage = pipeline.partial(article, progress), progress.usage
+            error.partial, error.usage = (
+                pipeline.partial(article, progress, quotations),
+                progress.usage,
+            )
             raise
         merged = pipeline.merge(article, progress.parts, quotations)
         self._done(article, progress.usage)
@@ -231,7 +234,10 @@ class Extractor:
                 for chunk in self._plan(article, quotations)
             )
         except ExtractorError as error:
-            error.partial, error.usage = pipeline.partial(article, progress), progress.usage
+            error.partial, error.usage = (
+                pipeline.partial(article, progress, quotations),
+                progress.usage,
+            )
             raise
         merged = pipeline.merge(article, progress.parts, quotations)
         self._done(article, progress.usage)

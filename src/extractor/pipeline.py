@@ -355,9 +355,7 @@ def _coverage(
     return coverage
 
 
-def merge(
-    article: ArticleInput, parts: Sequence[Part], quotations: Sequence[Quotation] = ()
-) -> Part:
+def merge(article: ArticleInput, parts: Sequence[Part], quotations: Sequence[Quotation]) -> Part:
     """One part for the whole article: spans as article offsets, records found twice kept once,
     one name per person, coverage counted on the whole article.
 
@@ -370,7 +368,7 @@ def merge(
     elif all(isinstance(p.data, ArticleExtraction) for p in parts):
         shifted = [shift_spans(p.data, p.chunk.start, article.text) for p in parts]
         data = merge_extractions(shifted)  # type: ignore[arg-type]
-        data.coverage = _coverage(data, shifted, quotations or find(article))  # type: ignore[arg-type]
+        data.coverage = _coverage(data, shifted, quotations)  # type: ignore[arg-type]
         merged = Part(whole, data, data.spans)
     else:
         own, spans = merge_lists(
@@ -428,13 +426,13 @@ def failed(
 
 
 def partial(
-    article: ArticleInput, progress: Progress
+    article: ArticleInput, progress: Progress, quotations: Sequence[Quotation]
 ) -> ArticleExtraction | Extraction[Any] | None:
     """Everything grounded before an error, as one result (spans article-wide); None if nothing."""
     parts = progress.parts + progress.failed
     if not parts:
         return None
-    merged = merge(article, parts)
+    merged = merge(article, parts, quotations)
     if progress.failed and isinstance(merged.data, ArticleExtraction) and not progress.parts:
         merged.data.coverage = None
     data = result(article, merged, progress.usage)
