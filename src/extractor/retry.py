@@ -118,9 +118,12 @@ def retry_after_seconds(exc: BaseException) -> float | None:
     if seconds is not None:
         return seconds / 1000
     value = headers.get("retry-after")
-    seconds = _number(value)
-    if seconds is not None or not value or _looks_numeric(value):
-        return seconds
+    if not value:
+        return None
+    try:
+        return _valid_seconds(float(value))
+    except ValueError:
+        pass  # not a number: an HTTP date, or nothing usable
     try:  # an HTTP date
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -134,18 +137,14 @@ def retry_after_seconds(exc: BaseException) -> float | None:
 def _number(value: str | None) -> float | None:
     """A finite, non-negative number of seconds, or None (negative values are invalid)."""
     try:
-        number = float(value) if value else None
+        return _valid_seconds(float(value)) if value else None
     except ValueError:
         return None
-    return number if number is not None and math.isfinite(number) and number >= 0 else None
 
 
-def _looks_numeric(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+def _valid_seconds(number: float) -> float | None:
+    """`number` if it is a finite, non-negative number of seconds, else None."""
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 @dataclass
@@ -220,9 +219,8 @@ def _should_retry(settings: Settings, log: RetryLog) -> Callable[[RetryCallState
     return should_retry
 
 
-def _stop(settings: Settings, log: RetryLog) -> Callable[[RetryCallState], bool]:
+def _stop(settings: Settings, deadline: float | None) -> Callable[[RetryCallState], bool]:
     tries = stop_after_attempt(settings.max_transient_retries + 1)
-    deadline = log.started + settings.deadline if settings.deadline is not None else None
 
     def stop(state: RetryCallState) -> bool:
         if tries(state):
@@ -239,14 +237,14 @@ def transient_retrying(settings: Settings, log: RetryLog, *, is_async: bool) -> 
     Iterate it (``for attempt in ...: with attempt: ...``, or ``async for``) or call it with the
     function to retry; either way each attempt runs with the call's ``deadline`` in force.
     """
+    deadline = log.started + settings.deadline if settings.deadline is not None else None
     options: dict[str, Any] = {
         "retry": _should_retry(settings, log),
-        "stop": _stop(settings, log),
+        "stop": _stop(settings, deadline),
         "wait": _wait(settings),
         "before_sleep": log.record,
         "reraise": True,
     }
-    deadline = log.started + settings.deadline if settings.deadline is not None else None
     if is_async:
         return _AsyncScoped(AsyncRetrying(sleep=lambda s: asleep(s), **options), deadline)
     return _Scoped(Retrying(sleep=lambda s: sleep(s), **options), deadline)

@@ -363,7 +363,7 @@ class BoundedTransport(httpx2.BaseTransport):
         request.headers["accept-encoding"] = ACCEPT_ENCODING
         with deadline_scope(deadline):
             response = self._inner.handle_request(request)
-            deadline = min(deadline, current_deadline() or deadline)
+            deadline = current_deadline() or deadline  # this one, or an earlier one in force
         try:
             headers, body = _reply_body(response, request, self._max_bytes)
         except BaseException:
@@ -395,7 +395,7 @@ class AsyncBoundedTransport(httpx2.AsyncBaseTransport):
         request.headers["accept-encoding"] = ACCEPT_ENCODING
         with deadline_scope(deadline):
             response = await self._inner.handle_async_request(request)
-            deadline = min(deadline, current_deadline() or deadline)
+            deadline = current_deadline() or deadline  # this one, or an earlier one in force
         try:
             headers, body = _reply_body(response, request, self._max_bytes)
         except BaseException:
