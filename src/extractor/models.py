@@ -217,6 +217,11 @@ class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_requests: int = Field(
+        default=0,
+        description="Replies replayed from the response cache: no request sent, no tokens "
+        "spent, so counted neither in requests nor in the token counts.",
+    )
 
     def add(self, other: Usage) -> Usage:
         """Return the sum of two usages."""
@@ -225,6 +230,7 @@ class Usage(BaseModel):
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
+            cached_requests=self.cached_requests + other.cached_requests,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -144,6 +145,42 @@ class Settings(BaseSettings):
         description="Requests for one article's chunks in flight at once (aextract only; "
         "extract sends them one after another).",
     )
+
+    # Response cache and rate limits (extractor.cache, extractor.ratelimit).
+    cache: bool = Field(
+        default=False,
+        description="Answer a request identical to an earlier successful one from the response "
+        "cache, sending nothing (extractor batch turns it on unless --no-cache).",
+    )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Folder of the response cache; unset: ~/.cache/extractor.",
+    )
+    requests_per_minute: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000_000,
+        allow_inf_nan=False,
+        description="Most requests sent per minute by one Extractor (all its workers); "
+        "unset: no limit.",
+    )
+    tokens_per_minute: float | None = Field(
+        default=None,
+        gt=0,
+        le=1_000_000_000_000,
+        allow_inf_nan=False,
+        description="Most tokens (prompt estimate plus max_tokens) per minute; unset: no limit.",
+    )
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _folder(cls, value: object) -> object:
+        """An empty value means unset; ``~`` is the home folder."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, (str, Path)):
+            return Path(value).expanduser()
+        return value
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
