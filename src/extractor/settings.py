@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor.errors import ConfigurationError, validation_messages
+from extractor.prices import PerMillion
 from extractor.redaction import without_credentials
 
 __all__ = ["Mode", "Settings", "load_settings", "without_credentials"]
@@ -144,6 +145,18 @@ class Settings(BaseSettings):
         le=256,
         description="Requests for one article's chunks in flight at once (aextract only; "
         "extract sends them one after another).",
+    )
+    batch_concurrency: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Articles in flight at once in extract_many / aextract_many and "
+        "extractor batch (each asks its chunks max_concurrency at a time).",
+    )
+    prices: dict[str, tuple[PerMillion, PerMillion]] = Field(
+        default_factory=dict,
+        description="Prices to add to extractor.prices.PRICES (or override there): model -> "
+        "[input, output] US dollars per million tokens, e.g. '{\"my-model\": [0.2, 0.8]}'.",
     )
 
     # Response cache and rate limits (extractor.cache, extractor.ratelimit).
