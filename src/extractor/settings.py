@@ -33,6 +33,7 @@ class Mode(str, Enum):
     JSON = "json"  # response_format json_object, schema in the prompt
     JSON_SCHEMA = "json_schema"  # OpenAI's response_format json_schema (strict structured output)
     MD_JSON = "md_json"  # JSON in a markdown block, for servers with no structured output at all
+    AUTO = "auto"  # the mode extractor.doctor recommends, probed once per server and model
 
 
 class Settings(BaseSettings):
@@ -167,7 +168,8 @@ class Settings(BaseSettings):
     )
     cache_dir: Path | None = Field(
         default=None,
-        description="Folder of the response cache; unset: ~/.cache/extractor.",
+        description="Folder of the response cache and of mode auto's memory; "
+        "unset: ~/.cache/extractor.",
     )
     requests_per_minute: float | None = Field(
         default=None,
