@@ -10,15 +10,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Iterable
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from typing import Any, TypeVar, overload
 
 import openai
 from pydantic import BaseModel, SecretStr
 
 from extractor import pipeline
+from extractor.articles import Article
+from extractor.batch_inputs import Readable, as_readable
+from extractor.batch_lines import ArticleOutcome, Timing
 from extractor.chunking import Chunk
-from extractor.errors import ExtractorError, IncompleteOutputError
+from extractor.errors import ConfigurationError, ExtractorError, IncompleteOutputError
 from extractor.inference import ModelClient
 from extractor.models import ArticleExtraction, Extraction, Usage
 from extractor.quotations import Quotation
@@ -242,6 +248,115 @@ class Extractor:
         merged = pipeline.merge(article, progress.parts, quotations)
         self._done(article, progress.usage)
         return pipeline.result(article, merged, progress.usage)
+
+    # Many articles (extractor batch): results as they complete, at most `concurrency` at once.
+
+    async def aextract_many(
+        self,
+        articles: Iterable[str | tuple[str, str] | Readable],
+        *,
+        concurrency: int | None = None,
+        schema: type[BaseModel] | None = None,
+    ) -> AsyncIterator[ArticleOutcome]:
+        """Extract many articles, yielding each one's `ArticleOutcome` as it completes.
+
+        `articles`: strings (id: their position), (id, text) pairs, or items with ``.id`` and
+        ``.read()`` (`extractor.batch_inputs`), read lazily, one as a worker takes it. At most
+        `concurrency` articles (default ``batch_concurrency``) are in flight at once, each
+        asking its chunks as `aextract` does. An article that fails is an outcome with its
+        error (and ``error.partial``), never an exception: one bad article stops nothing.
+        """
+        limit = concurrency or self.settings.batch_concurrency
+        if limit < 1:
+            raise ConfigurationError(f"concurrency must be at least 1, not {limit}")
+        queue = enumerate(articles)
+        running: set[asyncio.Task[ArticleOutcome]] = set()
+        try:
+            while True:
+                for index, item in queue:
+                    running.add(asyncio.ensure_future(self._one(item, index, schema)))
+                    if len(running) >= limit:
+                        break
+                if not running:
+                    return
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        finally:
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    def extract_many(
+        self,
+        articles: Iterable[str | tuple[str, str] | Readable],
+        *,
+        concurrency: int | None = None,
+        schema: type[BaseModel] | None = None,
+    ) -> Iterator[ArticleOutcome]:
+        """Sync twin of `aextract_many`: its event loop runs in a thread; outcomes as they come.
+
+        Stop iterating (``break``) and the articles still in flight are cancelled.
+        """
+        outcomes: queue.Queue[ArticleOutcome | BaseException | None] = queue.Queue()
+        started: queue.Queue[tuple[asyncio.AbstractEventLoop, asyncio.Task[None]]] = queue.Queue()
+
+        async def produce() -> None:
+            async for outcome in self.aextract_many(
+                articles, concurrency=concurrency, schema=schema
+            ):
+                outcomes.put(outcome)
+
+        def run() -> None:
+            async def main() -> None:
+                task = asyncio.ensure_future(produce())
+                started.put((asyncio.get_running_loop(), task))
+                await task
+
+            try:
+                asyncio.run(main())
+                outcomes.put(None)
+            except BaseException as exc:  # handed to the caller's thread, raised there
+                outcomes.put(exc)
+
+        worker = threading.Thread(target=run, name="extract_many", daemon=True)
+        worker.start()
+        loop, task = started.get()
+        try:
+            while (got := outcomes.get()) is not None:
+                if isinstance(got, BaseException):
+                    if isinstance(got, asyncio.CancelledError):
+                        return
+                    raise got
+                yield got
+        finally:
+            if worker.is_alive():
+                loop.call_soon_threadsafe(task.cancel)
+            worker.join()
+
+    async def _one(
+        self, item: str | tuple[str, str] | Readable, index: int, schema: type[BaseModel] | None
+    ) -> ArticleOutcome:
+        """One article of `aextract_many`: read, extract; any failure is its outcome."""
+        started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
+        article: Article | None = None
+        key = str(index)
+        try:
+            readable = as_readable(item, index)
+            key = readable.id
+            article = readable.read(max_chars=self.settings.max_chars)
+            result = await self.aextract(article.text, published=article.published, schema=schema)
+        except ExtractorError as error:
+            timing = Timing(started=started, seconds=time.perf_counter() - clock)
+            return ArticleOutcome(key, None, error, error.usage or Usage(), timing, article)
+        except Exception as exc:  # a bug on one article must not stop a run of thousands
+            logger.debug("article %s failed unexpectedly", key, exc_info=True)
+            wrapped = ExtractorError(f"unexpected {type(exc).__name__}: {exc}")
+            timing = Timing(started=started, seconds=time.perf_counter() - clock)
+            return ArticleOutcome(key, None, wrapped, Usage(), timing, article)
+        timing = Timing(started=started, seconds=time.perf_counter() - clock)
+        return ArticleOutcome(key, result, None, result.usage, timing, article)
 
 
 async def _all(calls: Iterable[Awaitable[None]]) -> None:
