@@ -288,10 +288,18 @@ class ModelClient:
             "max_tokens": self.settings.max_tokens,
         }
 
+    def _resolve_mode(self) -> None:
+        """Mode auto becomes the mode `extractor.doctor` recommends (remembered, or probed once)."""
+        if self.settings.mode is Mode.AUTO:
+            from extractor.doctor import resolve_mode  # doctor builds ModelClients of its own
+
+            self.settings = self.settings.model_copy(update={"mode": resolve_mode(self.settings)})
+
     def complete(
         self, messages: list[dict[str, str]], schema: type[T], context: dict[str, Any]
     ) -> tuple[T, CallRecord]:
         """Ask for `schema`; return the validated instance and what the call cost."""
+        self._resolve_mode()
         if self._sync is None:
             self._sync = openai.OpenAI(**self._client_options())
             # Closed by close(), or with this object if it is never closed.
@@ -328,6 +336,13 @@ class ModelClient:
         self, messages: list[dict[str, str]], schema: type[T], context: dict[str, Any]
     ) -> tuple[T, CallRecord]:
         """Async twin of `complete`."""
+        if self.settings.mode is Mode.AUTO:  # probing blocks: off the event loop if asyncio's
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # not an asyncio loop (trio)
+                self._resolve_mode()
+            else:
+                await asyncio.to_thread(self._resolve_mode)
         client, temporary = self._async_client()
         try:
             return await self._acomplete(client, messages, schema, context)
