@@ -1,4 +1,4 @@
-"""Output of an extraction for people and pipes: JSON, JSON Lines, or rich tables.
+"""Output of an extraction for people and pipes: JSON, JSON Lines, CSV, or rich tables.
 
 Everything printed that came from the model, the article or a server is shown, never obeyed:
 control characters (escape sequences, carriage returns, bells) are written as visible escapes.
@@ -17,7 +17,15 @@ from extractor.articles import Article
 from extractor.models import Actor, ArticleExtraction, QuotationCoverage, SourceText
 from extractor.spans import Span
 
-__all__ = ["OutputFormat", "against_source", "render", "to_json", "to_jsonl", "visible"]
+__all__ = [
+    "OutputFormat",
+    "against_source",
+    "render",
+    "to_csv",
+    "to_json",
+    "to_jsonl",
+    "visible",
+]
 
 # C0, DEL and C1 (0x9b is CSI) are obeyed by terminals; a lone surrogate cannot be written at all.
 _C1_AND_SURROGATES = [0x7F, *range(0x80, 0xA0), *range(0xD800, 0xE000)]
@@ -35,6 +43,7 @@ class OutputFormat(str, Enum):
 
     JSON = "json"
     JSONL = "jsonl"
+    CSV = "csv"
     TABLE = "table"
 
 
@@ -118,6 +127,13 @@ def to_jsonl(result: ArticleExtraction) -> str:
     return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).translate(_JSON_ESCAPED)
 
 
+def to_csv(result: ArticleExtraction) -> str:
+    """One CSV row per record (`extractor.records.article_records`), with a header line."""
+    from extractor.records import ARTICLE_COLUMNS, article_records, records_csv  # imports render
+
+    return records_csv(article_records(result), ARTICLE_COLUMNS)
+
+
 def _legends(result: ArticleExtraction) -> tuple[str, str, str]:
     source = result.source
     where = (
@@ -144,6 +160,9 @@ def render(result: ArticleExtraction, fmt: OutputFormat, console: Console) -> No
         return
     if fmt is OutputFormat.JSONL:
         console.out(to_jsonl(result), highlight=False)
+        return
+    if fmt is OutputFormat.CSV:
+        console.out(to_csv(result), highlight=False, end="")
         return
     quotes = Table("speaker", "by", "kind", "quote", "span", title="Quotes", show_lines=True)
     for q in result.quotes:

@@ -1,0 +1,818 @@
+"""The review page: results shown against their article text, in one self-contained HTML file.
+
+`load_articles` reads results (``extractor extract --format json`` documents, ``extractor batch``
+JSON lines) and the text their spans index; `build_page` turns them into one HTML page with no
+network access (inline CSS and JavaScript only, a Content-Security-Policy that forbids every load
+and runs only the page's own script and style, by hash). Every record's span is highlighted by
+type; where spans overlap, the text is cut into segments and the highlights nest, so the markup
+stays well formed. The first (usually the only) element of each record's highlight carries
+``data-start`` and ``data-end``: its span's offsets into the article text.
+
+Text from the article, the model or a file name is never markup: it is HTML-escaped, with control
+characters shown as escapes (`extractor.render.visible`); record fields travel as JSON inside a
+``<script type="application/json">`` block with ``<``, ``>`` and ``&`` escaped, and the page
+shows them as text nodes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from extractor.articles import read_at_most
+from extractor.errors import InputError
+from extractor.models import ArticleExtraction, RuledOut
+from extractor.render import visible
+from extractor.spans import Span
+
+__all__ = [
+    "TYPES",
+    "ViewArticle",
+    "build_page",
+    "load_articles",
+    "read_results",
+    "write_page",
+]
+
+TYPES: tuple[str, ...] = ("quote", "commitment", "event")
+"""Record types, in the order the page lists and colours them."""
+
+_RECORD_KEYS = {"events", "quotes", "commitments"}
+_CONTEXT = 60  # characters of text shown either side of a ruled-out passage
+
+
+@dataclass(frozen=True)
+class ViewArticle:
+    """One result and the text its spans index, with the name the page gives it."""
+
+    name: str
+    text: str
+    result: ArticleExtraction
+    origin: str = ""  # where the result was read: 'results.jsonl line 3'
+    title: str | None = None  # a batch line's title, if any
+    failure: str | None = None  # why a batch errors-file line's article failed
+
+
+@dataclass(frozen=True)
+class _Record:
+    rid: str
+    type: str
+    span: Span | None
+    label: str
+    who: tuple[str, ...]
+    confirmed: bool
+    fields: dict[str, Any] = field(compare=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading results and their text
+
+
+def read_results(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each JSON object in a result file, with where it is: one JSON document, or JSON lines."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a result file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 (byte {exc.start}), so not a result file") from None
+    if not text.strip():
+        raise InputError(f"{path}: empty; expected 'extractor extract --format json' output")
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError as exc:
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if len(lines) < 2:
+            raise InputError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        for number, line in lines:
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as line_exc:
+                raise InputError(
+                    f"{path} line {number}: not JSON ({line_exc.msg}); expected one result per "
+                    "line ('extractor batch' output)"
+                ) from None
+            yield f"{path} line {number}", _object(item, f"{path} line {number}")
+        return
+    items = whole if isinstance(whole, list) else [whole]
+    for number, item in enumerate(items, 1):
+        where = f"{path} item {number}" if isinstance(whole, list) else str(path)
+        yield where, _object(item, where)
+
+
+def _object(item: Any, where: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise InputError(
+            f"{where}: a JSON {type(item).__name__}, not a result object; expected "
+            "'extractor extract --format json' output or 'extractor batch' lines"
+        )
+    return item
+
+
+def _failure(item: dict[str, Any]) -> str | None:
+    """A batch errors-file line's reason ('ExtractionError: ...'), or None for a result."""
+    error, message = item.get("error"), item.get("message")
+    if "result" in item or not isinstance(error, str):
+        return None
+    return f"{error}: {message}" if isinstance(message, str) else error
+
+
+def _result(item: dict[str, Any], where: str) -> tuple[dict[str, Any], ArticleExtraction]:
+    """The extraction in a result object: a batch line's ``result`` (an errors-file line's
+    ``partial``: empty if it kept nothing), or the object itself."""
+    failed = _failure(item) is not None
+    raw = item.get("partial") if failed else item.get("result", item)
+    if failed and raw is None:
+        return {}, ArticleExtraction()
+    if not isinstance(raw, dict) or not _RECORD_KEYS & raw.keys():
+        hint = ""
+        if isinstance(raw, dict) and raw.get("type") in {"source", "quote", "event", "usage"}:
+            hint = " (this looks like 'extract --format jsonl' output: use --format json)"
+        raise InputError(
+            f"{where}: not an extraction result: no events, quotes or commitments{hint}; "
+            "expected 'extractor extract --format json' output or 'extractor batch' lines"
+        )
+    try:
+        return raw, ArticleExtraction.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"]) or "the result"
+        raise InputError(f"{where}: not an extraction result: {loc}: {first['msg']}") from None
+
+
+_JSONL_LINE = re.compile(r"(?s)(.+):([1-9][0-9]*)")
+
+
+class _Sources:
+    """Reads the texts results index: article files, and lines of JSONL dumps (each dump once)."""
+
+    def __init__(self, bases: Sequence[Path]) -> None:
+        self.bases = bases
+        self.dumps: dict[Path, list[bytes]] = {}
+
+    def candidates(self, name: str) -> list[Path]:
+        """Where a path named in a result may be: as given if absolute, else under each base."""
+        path = Path(name)
+        if path.is_absolute():
+            return [path]
+        return list(dict.fromkeys(base / path for base in self.bases))
+
+    def text(self, name: str, length: int, where: str) -> str:
+        """The text `name` stands for (a file, or 'dump.jsonl:12'), `length` characters long."""
+        files = [path for path in self.candidates(name) if path.is_file()]
+        line = _JSONL_LINE.fullmatch(name)
+        if not files and line:
+            dumps = [path for path in self.candidates(line.group(1)) if path.is_file()]
+            if dumps:
+                return self._line(dumps[0], int(line.group(2)), length, where)
+        if not files:
+            looked = " or ".join(str(path) for path in self.candidates(name))
+            raise InputError(f"{where}: article file {name} not found (looked for {looked})")
+        lengths = []
+        for path in files:
+            text = _read_source(path, length, where)
+            if len(text) == length:
+                return text
+            lengths.append(f"{path} has {len(text):,}")
+        raise InputError(
+            f"{where}: article file {name} has changed since the extraction: the result "
+            f"indexes {length:,} characters, {', '.join(lengths)}"
+        )
+
+    def _line(self, dump: Path, number: int, length: int, where: str) -> str:
+        if dump not in self.dumps:
+            try:
+                self.dumps[dump] = dump.read_bytes().split(b"\n")
+            except OSError as exc:
+                raise InputError(f"{where}: {dump} cannot be read ({exc.strerror})") from None
+        lines = self.dumps[dump]
+        name = f"{dump}:{number}"
+        try:
+            row = json.loads(lines[number - 1]) if number <= len(lines) else None
+        except ValueError:
+            row = None
+        text = row.get("text") if isinstance(row, dict) else None
+        if not isinstance(text, str):
+            raise InputError(f"{where}: {name} has no article text ('text') any more")
+        if len(text) != length:
+            raise InputError(
+                f"{where}: {name} has changed since the extraction: the result indexes "
+                f"{length:,} characters, its text has {len(text):,}"
+            )
+        return text
+
+
+def _read_source(path: Path, length: int, where: str) -> str:
+    """The file as ``Path.read_text(encoding="utf-8")`` returns it, refusing what cannot be it."""
+    try:
+        with path.open("rb") as file:
+            data = read_at_most(file, 4 * length + 4)  # no longer than `length` characters can be
+    except OSError as exc:
+        raise InputError(f"{where}: article file {path} cannot be read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: article file {path} is not UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # text mode's universal newlines
+
+
+def _source_text(
+    item: dict[str, Any], result: ArticleExtraction, where: str, sources: _Sources
+) -> str:
+    """The text the result's spans index: given in the object, or its source file."""
+    given = item.get("text")
+    if isinstance(given, str):
+        return given
+    if not (result.quotes or result.commitments or result.events):
+        return ""  # nothing to show in it (a failed article): no need to read it
+    source = result.source
+    if source is None:
+        raise InputError(
+            f"{where}: the result names no source file, so its article text is unknown; "
+            "use results of 'extractor extract --format json' or 'extractor batch'"
+        )
+    if source.path == "<stdin>":
+        raise InputError(
+            f"{where}: the article was read from standard input, which was not kept; extract "
+            "from a file to review the result"
+        )
+    return sources.text(source.path, source.length, where)
+
+
+def _check_spans(text: str, result: ArticleExtraction, where: str) -> None:
+    """Every span is a slice of `text`, or `InputError` (the wrong file, or it changed)."""
+    spans: list[Span | None] = [r.span for r in result.quotes]
+    spans += [r.span for r in result.commitments] + [r.span for r in result.events]
+    if result.coverage is not None:
+        spans += [r.span for r in result.coverage.ruled_out]
+    for span in spans:
+        if span is not None and text[span.start : span.end] != span.text:
+            raise InputError(
+                f"{where}: the span {span.start}-{span.end} is not "
+                f"'{visible(span.text[:40], one_line=True)}' in its article text: the text is "
+                "not the one extracted from, or it changed"
+            )
+
+
+def _name(item: dict[str, Any], result: ArticleExtraction, where: str) -> str:
+    ident = item.get("id")
+    if isinstance(ident, (str, int)) and not isinstance(ident, bool):
+        return str(ident)
+    return result.source.path if result.source else where
+
+
+def load_articles(paths: Iterable[Path], *, cwd: Path | None = None) -> list[ViewArticle]:
+    """Every result in the files, with its article text; `InputError` naming any problem.
+
+    A result's text comes from the object itself (a ``text`` key) or from its ``source.path``:
+    a file, or a batch JSONL input's line (``dump.jsonl:12``, its ``text``), as given if
+    absolute, else relative to the result file's folder, then to `cwd` (default: the current
+    directory). It must still have ``source.length`` characters, and every span must read the
+    same in it. A batch errors-file line shows what it kept (``partial``) and why it failed.
+    """
+    here = cwd if cwd is not None else Path.cwd()
+    articles = []
+    for path in paths:
+        sources = _Sources((path.parent, here))
+        for where, item in read_results(path):
+            raw, result = _result(item, where)
+            text = _source_text({**raw, **item}, result, where, sources)
+            _check_spans(text, result, where)
+            title = item.get("title")
+            articles.append(
+                ViewArticle(
+                    _name(item, result, where),
+                    text,
+                    result,
+                    where,
+                    title=title if isinstance(title, str) else None,
+                    failure=_failure(item),
+                )
+            )
+    if not articles:
+        raise InputError("no results to show: the files hold none")
+    return articles
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+
+def _records(result: ArticleExtraction, first_id: int) -> list[_Record]:
+    """The result's records in text order, each with a page-wide id."""
+    found: list[tuple[str, Any]] = [
+        *(("quote", q) for q in result.quotes),
+        *(("commitment", c) for c in result.commitments),
+        *(("event", e) for e in result.events),
+    ]
+    found.sort(key=lambda pair: (pair[1].span is None, pair[1].span and pair[1].span.start))
+    records = []
+    for n, (kind, record) in enumerate(found, first_id):
+        if kind == "quote":
+            who: tuple[str, ...] = (record.speaker.name,)
+            label, confirmed = record.speaker.name, record.confirmed
+        elif kind == "commitment":
+            who = (record.actor.name,)
+            will = "will" if record.polarity.value == "will" else "will not"
+            label = f"{record.actor.name}: {will} {record.action}"
+            confirmed = True
+        else:
+            who = tuple(a.name for a in record.actors)
+            label, confirmed = record.summary, True
+        fields = record.model_dump(mode="json", exclude={"span"})
+        records.append(_Record(f"r{n}", kind, record.span, label, who, confirmed, fields))
+    return records
+
+
+def _esc(text: str, *, one_line: bool = False) -> str:
+    return html.escape(visible(text, one_line=one_line), quote=True)
+
+
+def _short(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def highlight(text: str, records: Sequence[_Record]) -> str:
+    """`text` as HTML with a ``<mark>`` per record span; overlapping spans split into segments.
+
+    Marks nest: where a span crosses another's end, it is closed there and opened again, so the
+    markup stays well formed. A record's first piece carries ``data-start``/``data-end``; every
+    piece carries ``data-rec`` (its id) and its type as a class.
+    """
+    marked = [r for r in records if r.span is not None]
+    starts: dict[int, list[_Record]] = defaultdict(list)
+    for record in marked:
+        assert record.span is not None
+        starts[record.span.start].append(record)
+    ends = {r.span.end for r in marked if r.span is not None}
+    cuts = sorted({0, len(text), *starts, *ends})
+    out: list[str] = []
+    stack: list[tuple[_Record, int]] = []  # open records with their end
+
+    def open_tag(record: _Record, first: bool) -> str:
+        classes = f"hl {record.type}" + ("" if record.confirmed else " rules")
+        if not first:
+            return f'<mark class="{classes} cont" data-rec="{record.rid}">'
+        assert record.span is not None
+        return (
+            f'<mark class="{classes}" data-rec="{record.rid}" '
+            f'data-start="{record.span.start}" data-end="{record.span.end}">'
+        )
+
+    position = 0
+    for cut in cuts:
+        if cut > position:
+            out.append(_esc(text[position:cut]))
+            position = cut
+        ending = [i for i, (_, end) in enumerate(stack) if end == cut]
+        if ending:
+            low = ending[0]
+            reopen = [pair for pair in stack[low:] if pair[1] != cut]
+            out.append("</mark>" * (len(stack) - low))
+            del stack[low:]
+            for record, end in sorted(reopen, key=lambda pair: -pair[1]):
+                out.append(open_tag(record, first=False))
+                stack.append((record, end))
+        for record in sorted(starts.get(cut, ()), key=lambda r: -(r.span.end if r.span else 0)):
+            assert record.span is not None
+            out.append(open_tag(record, first=True))
+            if record.span.end == cut:  # an empty span: a mark with nothing in it
+                out.append("</mark>")
+            else:
+                stack.append((record, record.span.end))
+    out.append("</mark>" * len(stack))
+    return "".join(out)
+
+
+def _record_item(record: _Record) -> str:
+    where = f"{record.span.start}\u2013{record.span.end}" if record.span else "not in the text"
+    text = record.span.text if record.span else str(record.fields.get("text", ""))
+    rules = ' <span class="by">rules</span>' if not record.confirmed else ""
+    return (
+        f'<li class="rec {record.type}" data-rec="{record.rid}" data-type="{record.type}" '
+        f'tabindex="0"><span class="tag">{record.type}</span>{rules} '
+        f"<b>{_esc(_short(record.label, 90), one_line=True)}</b> "
+        f'<span class="snip">{_esc(_short(text), one_line=True)}</span> '
+        f'<span class="at">{where}</span></li>'
+    )
+
+
+def _ruled_item(text: str, ruled: RuledOut) -> str:
+    span = ruled.span
+    before = text[max(0, span.start - _CONTEXT) : span.start]
+    after = text[span.end : span.end + _CONTEXT]
+    return (
+        f'<li class="ruled" data-ruled-start="{span.start}" data-ruled-end="{span.end}">'
+        f'<span class="tag">{_esc(ruled.reason.value)}</span> '
+        f'<span class="ctx">…{_esc(before, one_line=True)}<q>{_esc(span.text, one_line=True)}'
+        f"</q>{_esc(after, one_line=True)}…</span> "
+        f'<span class="at">{span.start}\u2013{span.end}, by {_esc(ruled.by, one_line=True)}'
+        "</span></li>"
+    )
+
+
+def _meta(article: ViewArticle) -> str:
+    result = article.result
+    parts = [f"published {result.published or 'unknown'}"]
+    if result.source is not None:
+        parts.append(f"{result.source.path} ({result.source.length:,} characters)")
+    coverage = result.coverage
+    if coverage is not None:
+        parts.append(
+            f"quotation marks: {coverage.found} found, {coverage.attributed} attributed by the "
+            f"model, {len(coverage.unattributed)} by the rules only, "
+            f"{len(coverage.ruled_out)} not speech"
+        )
+    u = result.usage
+    parts.append(f"{u.requests} request(s), {u.prompt_tokens}+{u.completion_tokens} tokens")
+    return _esc("; ".join(parts), one_line=True)
+
+
+def _counts(records: Sequence[_Record]) -> Counter[str]:
+    return Counter(r.type for r in records)
+
+
+def _section(index: int, article: ViewArticle, records: Sequence[_Record]) -> str:
+    counts = _counts(records)
+    ruled = article.result.coverage.ruled_out if article.result.coverage else []
+    items = "".join(_record_item(r) for r in records) or '<li class="none">no records</li>'
+    ruled_html = ""
+    if ruled:
+        ruled_items = "".join(_ruled_item(article.text, r) for r in ruled)
+        ruled_html = (
+            f'<section class="ruled-out"><h3>Ruled out: marked, but not speech ({len(ruled)})'
+            f'</h3><ol class="ruled-list">{ruled_items}</ol></section>'
+        )
+    summary = ", ".join(f"{counts[t]} {t}{'s' if counts[t] != 1 else ''}" for t in TYPES)
+    heading = f"{article.title} ({article.name})" if article.title else article.name
+    failure = (
+        f'<p class="failure">failed: {_esc(article.failure, one_line=True)}; shown: the records '
+        "an earlier reply grounded, if any</p>"
+        if article.failure
+        else ""
+    )
+    return (
+        f'<section class="article" id="a{index}" data-index="{index}">'
+        f'<header class="article-head"><div><h2>{_esc(heading, one_line=True)}</h2>'
+        f'<p class="meta">{_meta(article)}</p>{failure}</div>'
+        f'<div class="pager"><a class="prev" href="#a{index - 1}">← previous</a>'
+        f'<a class="next" href="#a{index + 1}">next →</a></div></header>'
+        f'<div class="body"><div class="main-col"><div class="text">'
+        f"{highlight(article.text, records)}</div>{ruled_html}</div>"
+        f'<aside class="side"><div class="details" aria-live="polite"><p class="hint">Click a '
+        f"highlight or a record to see its fields.</p></div>"
+        f'<h3>Records <span class="sum">({summary})</span></h3>'
+        f'<ol class="records">{items}</ol></aside></div></section>'
+    )
+
+
+def _nav_item(index: int, article: ViewArticle, records: Sequence[_Record]) -> str:
+    counts = _counts(records)
+    badges = "".join(
+        f'<span class="n {t}" title="{t}s">{counts[t]}</span>' for t in TYPES if counts[t]
+    )
+    name = article.title or article.name.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    failed = ' class="failed"' if article.failure else ""
+    return (
+        f'<li{failed}><a href="#a{index}" data-article="a{index}" '
+        f'title="{_esc(article.name, one_line=True)}">'
+        f'<span class="name">{_esc(_short(name, 60), one_line=True)}</span>'
+        f'<span class="badges">{badges}</span></a></li>'
+    )
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON safe inside a ``<script>`` element: no ``</script>``, no ``<!--``, no lone surrogate,
+    no raw DEL or C1 control."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    table = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+    escaped = (0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, *range(0xD800, 0xE000))
+    table.update({code: f"\\u{code:04x}" for code in escaped})
+    return text.translate(table)
+
+
+def _sha256(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def build_page(articles: Sequence[ViewArticle], *, title: str = "extractor review") -> str:
+    """The review page for `articles`, as one HTML document that loads nothing from anywhere."""
+    sections, nav, data = [], [], {}
+    speakers: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    next_id = 0
+    for index, article in enumerate(articles):
+        records = _records(article.result, next_id)
+        next_id += len(records)
+        sections.append(_section(index, article, records))
+        nav.append(_nav_item(index, article, records))
+        totals.update(_counts(records))
+        for r in records:
+            speakers.update(r.who)
+            data[r.rid] = {
+                "type": r.type,
+                "article": f"a{index}",
+                "start": r.span.start if r.span else None,
+                "end": r.span.end if r.span else None,
+                "text": r.span.text if r.span else None,
+                "who": list(r.who),
+                "fields": r.fields,
+            }
+    ruled_total = sum(len(a.result.coverage.ruled_out) for a in articles if a.result.coverage)
+    filters = "".join(
+        f'<label class="type {t}"><input type="checkbox" data-filter-type="{t}" checked> '
+        f'{t}s <span class="count">{totals[t]}</span></label>'
+        for t in TYPES
+    )
+    options = "".join(
+        f'<option value="{_esc(name, one_line=True)}"></option>'
+        for name, _ in speakers.most_common()
+    )
+    csp = (
+        f"default-src 'none'; style-src '{_sha256(_CSS)}'; script-src '{_sha256(_SCRIPT)}'; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    heading = (
+        f"{len(articles)} article{'s' if len(articles) != 1 else ''}, "
+        f"{sum(totals.values())} records, {ruled_total} ruled out"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
+        '<meta name="referrer" content="no-referrer">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(title, one_line=True)}</title><style>{_CSS}</style></head>"
+        f'<body><header class="top"><h1>{_esc(title, one_line=True)} '
+        f'<span class="sub">{heading}</span></h1><div class="filters">{filters}'
+        '<label class="who">speaker <input type="search" id="speaker" list="speakers" '
+        'placeholder="any speaker or actor" autocomplete="off"></label>'
+        f'<datalist id="speakers">{options}</datalist><span id="shown"></span></div></header>'
+        f'<div class="layout"><nav id="articles"><ol>{"".join(nav)}</ol></nav>'
+        f"<main>{''.join(sections)}</main></div>"
+        f'<script type="application/json" id="records-data">{_json_for_script(data)}</script>'
+        f"<script>{_SCRIPT}</script></body></html>\n"
+    )
+
+
+def write_page(
+    paths: Sequence[Path], out: Path, *, title: str = "extractor review", cwd: Path | None = None
+) -> list[ViewArticle]:
+    """Read the results in `paths`, write their review page to `out`, return what it shows."""
+    articles = load_articles(paths, cwd=cwd)
+    page = build_page(articles, title=title)
+    partial = out.with_name(out.name + ".partial")
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise InputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
+    return articles
+
+
+_CSS = """
+:root{--quote:#f2b600;--quote-bg:rgba(255,196,0,.30);--commitment:#1f9d55;
+--commitment-bg:rgba(40,180,100,.24);--event:#2f6fd6;--event-bg:rgba(60,130,230,.20);
+--ink:#1d232b;--muted:#65707d;--line:#e3e6ea;--paper:#fff;--panel:#f6f7f9}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);
+background:var(--panel)}
+header.top{position:sticky;top:0;z-index:5;background:var(--paper);
+border-bottom:1px solid var(--line);padding:10px 18px;display:flex;flex-wrap:wrap;gap:8px 24px;
+align-items:center}
+h1{font-size:17px;margin:0;font-weight:650}
+h1 .sub{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}
+.filters{display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center}
+.filters label{display:inline-flex;gap:5px;align-items:center;cursor:pointer;padding:3px 8px;
+border-radius:6px;border:1px solid var(--line)}
+.filters label.type.quote{border-color:var(--quote)}
+.filters label.type.commitment{border-color:var(--commitment)}
+.filters label.type.event{border-color:var(--event)}
+.filters .count{color:var(--muted)}
+.filters input[type=search]{width:220px;padding:3px 6px;border:1px solid #c9ced5;border-radius:5px}
+#shown{color:var(--muted)}
+.layout{display:grid;grid-template-columns:250px minmax(0,1fr);min-height:calc(100vh - 52px)}
+nav{border-right:1px solid var(--line);background:var(--paper);overflow:auto;
+max-height:calc(100vh - 52px);position:sticky;top:52px}
+nav ol{list-style:none;margin:0;padding:6px 0}
+nav a{display:flex;justify-content:space-between;gap:6px;padding:6px 12px;color:var(--ink);
+text-decoration:none;border-left:3px solid transparent}
+nav a:hover{background:var(--panel)}
+nav a[aria-current=true]{background:#eaf1fb;border-left-color:var(--event);font-weight:600}
+nav a.empty{opacity:.4}
+nav li.failed .name{color:#b42318}
+.failure{color:#b42318;margin:-6px 0 12px;font-size:13px}
+nav .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.badges{display:flex;gap:3px;flex:none}
+.n{font-size:11px;min-width:20px;text-align:center;border-radius:9px;padding:0 5px;color:#fff}
+.n.quote{background:var(--quote)}.n.commitment{background:var(--commitment)}
+.n.event{background:var(--event)}
+main{padding:16px 22px;min-width:0}
+.js section.article{display:none}
+.js section.article.current{display:block}
+section.article{margin-bottom:28px}
+.article-head{display:flex;justify-content:space-between;gap:16px;align-items:flex-start}
+h2{font-size:16px;margin:0 0 2px;word-break:break-all}
+.meta{color:var(--muted);margin:0 0 12px;font-size:12.5px}
+.pager{display:none;gap:8px;flex:none}.js .pager{display:flex}
+.pager a{padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--paper);
+color:var(--ink);text-decoration:none}
+.pager a.disabled{visibility:hidden}
+.body{display:grid;grid-template-columns:minmax(0,1fr) 380px;gap:18px;align-items:start}
+.text{background:var(--paper);border:1px solid var(--line);border-radius:8px;padding:20px 26px;
+font:16.5px/1.75 Georgia,"Times New Roman",serif;white-space:pre-wrap;overflow-wrap:anywhere}
+mark.hl{color:inherit;background:transparent;cursor:pointer;text-decoration-line:underline;
+text-decoration-thickness:2px;text-decoration-skip-ink:none;border-radius:2px}
+mark.hl.quote{background-color:var(--quote-bg);text-decoration-color:var(--quote);
+text-underline-offset:3px}
+mark.hl.commitment{background-color:var(--commitment-bg);text-decoration-color:var(--commitment);
+text-underline-offset:6px}
+mark.hl.event{background-color:var(--event-bg);text-decoration-color:var(--event);
+text-underline-offset:9px}
+mark.hl.rules{text-decoration-style:dashed}
+mark.hl.off{background-color:transparent;text-decoration-line:none;cursor:auto}
+mark.hl.selected{outline:2px solid var(--ink);outline-offset:1px}
+.side{position:sticky;top:68px;max-height:calc(100vh - 84px);display:flex;flex-direction:column;
+gap:8px;min-height:0}
+.side h3{font-size:13px;margin:4px 0 0;text-transform:uppercase;letter-spacing:.04em;
+color:var(--muted)}
+.side h3 .sum{text-transform:none;letter-spacing:0;font-weight:400}
+.details{background:var(--paper);border:1px solid var(--line);border-radius:8px;padding:10px 12px;
+max-height:45vh;overflow:auto;flex:none}
+.details .hint{color:var(--muted);margin:0}
+.details h4{margin:0 0 6px;font-size:14px;display:flex;gap:6px;align-items:center}
+.details dl{margin:0;display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 10px}
+.details dt{color:var(--muted)}
+.details dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}
+.details dd dl{grid-template-columns:max-content minmax(0,1fr)}
+.details ol{margin:0;padding-left:18px}
+.details .null{color:#a0a7b0}
+ol.records{list-style:none;margin:0;padding:0;overflow:auto;min-height:80px;background:var(--paper);
+border:1px solid var(--line);border-radius:8px}
+li.rec{padding:7px 10px;border-bottom:1px solid var(--line);cursor:pointer;border-left:4px solid}
+li.rec.quote{border-left-color:var(--quote)}li.rec.commitment{border-left-color:var(--commitment)}
+li.rec.event{border-left-color:var(--event)}
+li.rec:hover{background:var(--panel)}
+li.rec.selected{background:#eef3fb}
+li.rec .snip{display:block;color:var(--muted);font-size:12.5px}
+li.rec .at{font-size:11.5px;color:var(--muted)}
+li.none{padding:10px;color:var(--muted)}
+.tag{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+.by{font-size:11px;border:1px dashed var(--muted);border-radius:4px;padding:0 3px;
+color:var(--muted)}
+.ruled-out{margin-top:14px;background:var(--paper);border:1px dashed #b9c0c8;border-radius:8px;
+padding:8px 14px}
+.ruled-out h3{font-size:13px;margin:4px 0 6px;color:var(--muted)}
+.ruled-list{margin:0;padding-left:18px}
+.ruled-list li{margin:4px 0}
+.ruled-list q{background:#eceef1;padding:0 2px}
+.ctx{font-family:Georgia,serif}
+[hidden]{display:none!important}
+@media (max-width:1000px){.layout{grid-template-columns:1fr}nav{position:static;max-height:30vh}
+.body{grid-template-columns:1fr}.side{position:static;max-height:none}}
+"""
+
+_SCRIPT = """
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("records-data").textContent);
+  document.body.classList.add("js");
+  var pieces = {}, items = {}, links = {}, current = null, selected = null;
+  document.querySelectorAll("mark[data-rec]").forEach(function (m) {
+    (pieces[m.dataset.rec] = pieces[m.dataset.rec] || []).push(m);
+  });
+  document.querySelectorAll("li.rec").forEach(function (li) { items[li.dataset.rec] = li; });
+  document.querySelectorAll("nav a[data-article]").forEach(function (a) {
+    links[a.dataset.article] = a;
+  });
+  var sections = Array.prototype.slice.call(document.querySelectorAll("section.article"));
+  sections.forEach(function (s, i) {
+    if (i === 0) s.querySelector(".prev").classList.add("disabled");
+    if (i === sections.length - 1) s.querySelector(".next").classList.add("disabled");
+  });
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function value(v) {
+    if (v === null || v === undefined || v === "") return el("span", "null", "—");
+    if (Array.isArray(v)) {
+      if (!v.length) return el("span", "null", "none");
+      var ol = el("ol");
+      v.forEach(function (x) { var li = el("li"); li.appendChild(value(x)); ol.appendChild(li); });
+      return ol;
+    }
+    if (typeof v === "object") return fields(v);
+    return document.createTextNode(String(v));
+  }
+  function fields(obj) {
+    var dl = el("dl");
+    Object.keys(obj).forEach(function (k) {
+      dl.appendChild(el("dt", null, k));
+      var dd = el("dd"); dd.appendChild(value(obj[k])); dl.appendChild(dd);
+    });
+    return dl;
+  }
+  function reveal(box, item) {  // scroll `box` alone (not the window) so `item` is in view
+    var b = box.getBoundingClientRect(), r = item.getBoundingClientRect();
+    if (r.top < b.top) box.scrollTop -= b.top - r.top;
+    else if (r.bottom > b.bottom) box.scrollTop += r.bottom - b.bottom;
+  }
+  var navBox = document.getElementById("articles");
+  function show(id) {
+    var s = document.getElementById(id);
+    if (!s || !s.classList.contains("article")) s = sections[0];
+    if (!s || s === current) return;
+    if (current) {
+      current.classList.remove("current");
+      links[current.id].removeAttribute("aria-current");
+    }
+    s.classList.add("current"); current = s;
+    links[s.id].setAttribute("aria-current", "true");
+    reveal(navBox, links[s.id]);
+    window.scrollTo(0, 0);
+  }
+  function select(rid, fromList) {
+    var rec = data[rid];
+    if (!rec) return;
+    show(rec.article);
+    if (selected) {
+      (pieces[selected] || []).forEach(function (m) { m.classList.remove("selected"); });
+      if (items[selected]) items[selected].classList.remove("selected");
+    }
+    selected = rid;
+    (pieces[rid] || []).forEach(function (m) { m.classList.add("selected"); });
+    items[rid].classList.add("selected");
+    var box = current.querySelector(".details");
+    var head = el("h4");
+    head.appendChild(el("span", "tag", rec.type));
+    head.appendChild(document.createTextNode(
+      rec.start === null ? "not in the text" : "characters " + rec.start + "\\u2013" + rec.end));
+    box.replaceChildren(head, fields(rec.fields));
+    box.dataset.rec = rid;
+    if (fromList && pieces[rid]) pieces[rid][0].scrollIntoView({block: "center"});
+    reveal(items[rid].parentNode, items[rid]);
+  }
+  function route() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (data[id]) select(id, true); else show(id);
+  }
+  document.addEventListener("click", function (e) {
+    var t = e.target.closest("[data-rec]");
+    if (!t || t.classList.contains("off") || t.closest(".details")) return;
+    select(t.dataset.rec, t.tagName === "LI");
+  });
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.key === "Enter" && t.classList && t.classList.contains("rec")) {
+      select(t.dataset.rec, true);
+    }
+  });
+  var boxes = document.querySelectorAll("input[data-filter-type]");
+  var speaker = document.getElementById("speaker");
+  function filter() {
+    var types = {}, q = speaker.value.trim().toLowerCase(), shown = 0, total = 0, per = {};
+    boxes.forEach(function (b) { types[b.dataset.filterType] = b.checked; });
+    Object.keys(data).forEach(function (rid) {
+      var rec = data[rid];
+      var on = types[rec.type] && (!q || rec.who.some(function (n) {
+        return n.toLowerCase().indexOf(q) !== -1; }));
+      (pieces[rid] || []).forEach(function (m) { m.classList.toggle("off", !on); });
+      items[rid].hidden = !on;
+      total += 1;
+      if (on) { shown += 1; per[rec.article] = (per[rec.article] || 0) + 1; }
+    });
+    var filtering = shown !== total;
+    Object.keys(links).forEach(function (id) {
+      links[id].classList.toggle("empty", filtering && !per[id]);
+    });
+    document.getElementById("shown").textContent =
+      filtering ? shown + " of " + total + " records shown" : "";
+  }
+  boxes.forEach(function (b) { b.addEventListener("change", filter); });
+  speaker.addEventListener("input", filter);
+  window.addEventListener("hashchange", route);
+  route();
+  filter();
+})();
+"""
