@@ -64,6 +64,18 @@ class ExtractorError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its attributes, not its constructor's arguments (some are keyword-only),
+        so an error crosses processes whole (a Dask worker sends it to the driver)."""
+        return (_unpickled, (type(self), self.args), self.__dict__)
+
+
+def _unpickled(kind: type[ExtractorError], args: tuple[Any, ...]) -> ExtractorError:
+    """An error of `kind` with `args`, its attributes set afterwards by pickle."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    return error
+
 
 class InputError(ExtractorError, ValueError):
     """The text cannot be extracted from: empty, binary, not UTF-8, too large or missing."""
