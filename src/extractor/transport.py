@@ -10,13 +10,21 @@ Reply bodies are decompressed here, in bounded steps, and refused once they pass
 ``max_reply_bytes`` (counted after decompression), so a gzip bomb is stopped early and costs
 little memory. Only gzip and deflate are asked for; a body in another coding is refused.
 
+Above those bounds, `ControlledTransport` answers a request from the response cache when it can
+(`extractor.cache`, on with ``cache``), else books it with the rate limiter (`extractor.ratelimit`,
+on with ``requests_per_minute``/``tokens_per_minute``) before sending it, retries and re-asks
+included, and tells the limiter and the cache what the server answered.
+
 `http_client` and `async_http_client` build the clients the library gives openai; pass one as
-``http_client=`` to your own ``openai.OpenAI``/``AzureOpenAI`` to get the same bounds.
+``http_client=`` to your own ``openai.OpenAI``/``AzureOpenAI`` to get the same bounds, cache and
+limits (``limiter=`` to share a limiter, e.g. one hosted for a whole cluster).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -28,14 +36,20 @@ import httpx2
 import openai
 
 from extractor import errors
+from extractor.cache import CACHE_HEADER, ResponseCache, StoredReply, current_ledger, request_key
+from extractor.ratelimit import Limiter, RateLimiter, estimate_tokens
+from extractor.redaction import redact, url_secrets
 from extractor.settings import Settings
 
 __all__ = [
+    "RateLimitWaitError",
     "RefusedReplyError",
     "async_http_client",
     "current_deadline",
     "deadline_scope",
     "http_client",
+    "rate_limiter",
+    "response_cache",
 ]
 
 ACCEPT_ENCODING = "gzip, deflate"
@@ -48,6 +62,10 @@ _DEADLINE: ContextVar[float | None] = ContextVar("extractor_deadline", default=N
 class RefusedReplyError(errors.BadResponseError, openai.OpenAIError):
     """A reply body not read to the end: larger than ``max_reply_bytes``, or in a coding not asked
     for. Also an ``openai.OpenAIError`` so that openai passes it on unwrapped; never retried."""
+
+
+class RateLimitWaitError(errors.RateLimitError, openai.OpenAIError):
+    """The rate limits allow the next request only after the call's deadline; not retried."""
 
 
 def current_deadline() -> float | None:
@@ -414,50 +432,336 @@ class AsyncBoundedTransport(httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+# Above the bounds: the response cache and the rate limiter.
+
+
+def rate_limiter(settings: Settings) -> RateLimiter | None:
+    """A limiter for `settings`' requests and tokens per minute; None if neither is set."""
+    if settings.requests_per_minute is None and settings.tokens_per_minute is None:
+        return None
+    return RateLimiter(
+        settings.requests_per_minute,
+        settings.tokens_per_minute,
+        max_pause=settings.retry_after_max,
+    )
+
+
+def response_cache(settings: Settings) -> ResponseCache | None:
+    """The response cache in `settings`' ``cache_dir``, not yet opened; None if ``cache`` is off."""
+    return ResponseCache(settings.cache_dir) if settings.cache else None
+
+
+class _Controls:
+    """What `ControlledTransport` and its async twin share: the cache, the limiter, the rules."""
+
+    def __init__(
+        self, settings: Settings, limiter: Limiter | None, cache: ResponseCache | None
+    ) -> None:
+        self.limiter, self.cache, self.max_tokens = limiter, cache, settings.max_tokens
+        self.limits = (
+            f"requests_per_minute={settings.requests_per_minute}, "
+            f"tokens_per_minute={settings.tokens_per_minute}"
+        )
+
+    def key(self, request: httpx2.Request) -> str | None:
+        """The request's cache key, if the cache is on and the request is one it keeps."""
+        if self.cache is None or request.method != "POST":
+            return None
+        return request_key(request.method, str(request.url), _content(request))
+
+    def replayed(self, key: str, stored: StoredReply | None) -> httpx2.Response | None:
+        """The cached reply as a response marked as a hit, counted in the call's ledger."""
+        if stored is None or self.cache is None:
+            return None
+        ledger = current_ledger()
+        if ledger is not None:
+            ledger.hit(self.cache, key)
+        headers = {"content-type": stored.content_type, CACHE_HEADER: "hit"}
+        return httpx2.Response(stored.status, headers=headers, content=stored.body)
+
+    def booking(self, request: httpx2.Request) -> tuple[int, float | None]:
+        """The request's cost in tokens, and the longest the limiter may make it wait."""
+        cost = estimate_tokens(_content(request), self.max_tokens)
+        deadline = current_deadline()
+        return cost, None if deadline is None else max(0.0, deadline - time.monotonic())
+
+    def too_late(self, max_wait: float | None) -> RateLimitWaitError:
+        """The error for a request the limits allow only after the call's deadline."""
+        return RateLimitWaitError(
+            f"the rate limits ({self.limits}) allow the next request only after the call's "
+            f"deadline ({max_wait or 0:.1f}s left); raise deadline or the limits"
+        )
+
+    def wants_body(self, response: httpx2.Response) -> bool:
+        """Whether the reply's body must be read here: to store it or to count its tokens."""
+        if response.status_code != 200 or (self.cache is None and self.limiter is None):
+            return False
+        if self.cache is None and isinstance(self.limiter, RateLimiter):
+            return self.limiter.limits[1] is not None  # tokens counted only under a token limit
+        return True
+
+    def after(
+        self,
+        request: httpx2.Request,
+        response: httpx2.Response,
+        body: bytes | None,
+        key: str | None,
+        ticket: int | None,
+    ) -> None:
+        """Tell the limiter what the server answered; store a 200 reply in the cache."""
+        if self.limiter is not None:
+            tokens = _total_tokens(body) if body is not None else None
+            headers = {name.lower(): value for name, value in response.headers.items()}
+            self.limiter.observe(ticket, response.status_code, headers, tokens)
+        if self.cache is None or key is None or body is None or response.status_code != 200:
+            return
+        if _shows_secret(body, request):
+            return  # a server that echoes a credential: its reply never reaches the disk
+        content_type = response.headers.get("content-type", "application/json")
+        if self.cache.put(key, StoredReply(200, content_type, body)):
+            ledger = current_ledger()
+            if ledger is not None:
+                ledger.stored(self.cache, key)
+
+    def failed(self, ticket: int | None) -> None:
+        """The request got no reply: close its booking."""
+        if self.limiter is not None and ticket is not None:
+            self.limiter.observe(ticket, 0, {})
+
+
+def _content(request: httpx2.Request) -> bytes:
+    """The request's body, or nothing if it is streamed."""
+    try:
+        return request.content
+    except httpx2.RequestNotRead:
+        return b""
+
+
+def _total_tokens(body: bytes) -> int | None:
+    """``usage.total_tokens`` of a chat-completion body, if it holds a sensible one."""
+    try:
+        usage = json.loads(body).get("usage") or {}
+        total = usage.get("total_tokens")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= 10**9:
+        return None
+    return total
+
+
+def _shows_secret(body: bytes, request: httpx2.Request) -> bool:
+    """Whether a credential of `request`, or any secret the library knows, is in `body`."""
+    text = body.decode("utf-8", "replace")
+    secrets = url_secrets(str(request.url))
+    authorization = request.headers.get("authorization", "")
+    secrets.append(authorization.partition(" ")[2] or authorization)
+    secrets.append(request.headers.get("api-key", ""))
+    return any(secret and secret in text for secret in secrets) or redact(text) != text
+
+
+class ControlledTransport(httpx2.BaseTransport):
+    """Wraps a transport: cached replies without a request, the rest sent within the limits."""
+
+    def __init__(
+        self,
+        inner: httpx2.BaseTransport,
+        settings: Settings,
+        *,
+        limiter: Limiter | None = None,
+        cache: ResponseCache | None = None,
+    ) -> None:
+        self._inner, self._controls = inner, _Controls(settings, limiter, cache)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Answer `request` from the cache, or send it once the limiter allows."""
+        controls = self._controls
+        key = controls.key(request)
+        if key is not None and controls.cache is not None:
+            replayed = controls.replayed(key, controls.cache.get(key))
+            if replayed is not None:
+                return replayed
+        ticket = None
+        if controls.limiter is not None:
+            cost, max_wait = controls.booking(request)
+            booked = controls.limiter.reserve(cost, max_wait)
+            if booked is None:
+                raise controls.too_late(max_wait)
+            ticket = booked.ticket
+            if booked.wait > 0:
+                sleep(booked.wait)
+        try:
+            response = self._inner.handle_request(request)
+            body = None
+            if controls.wants_body(response):
+                body = response.read()
+                response = _with_body(response, body)
+        except BaseException:
+            controls.failed(ticket)
+            raise
+        controls.after(request, response, body, key, ticket)
+        return response
+
+    def close(self) -> None:
+        """Close the wrapped transport."""
+        self._inner.close()
+
+
+class AsyncControlledTransport(httpx2.AsyncBaseTransport):
+    """Async twin of `ControlledTransport` (cache reads and writes run in a worker thread)."""
+
+    def __init__(
+        self,
+        inner: httpx2.AsyncBaseTransport,
+        settings: Settings,
+        *,
+        limiter: Limiter | None = None,
+        cache: ResponseCache | None = None,
+    ) -> None:
+        self._inner, self._controls = inner, _Controls(settings, limiter, cache)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Answer `request` from the cache, or send it once the limiter allows."""
+        controls = self._controls
+        key = controls.key(request)
+        if key is not None and controls.cache is not None:
+            stored = await asyncio.to_thread(controls.cache.get, key)
+            replayed = controls.replayed(key, stored)
+            if replayed is not None:
+                return replayed
+        ticket = None
+        if controls.limiter is not None:
+            cost, max_wait = controls.booking(request)
+            booked = controls.limiter.reserve(cost, max_wait)
+            if booked is None:
+                raise controls.too_late(max_wait)
+            ticket = booked.ticket
+            if booked.wait > 0:
+                await asleep(booked.wait)
+        try:
+            response = await self._inner.handle_async_request(request)
+            body = None
+            if controls.wants_body(response):
+                body = await response.aread()
+                response = _with_body(response, body)
+        except BaseException:
+            controls.failed(ticket)
+            raise
+        if body is not None and controls.cache is not None:
+            await asyncio.to_thread(controls.after, request, response, body, key, ticket)
+        else:
+            controls.after(request, response, body, key, ticket)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self._inner.aclose()
+
+
+def _with_body(response: httpx2.Response, body: bytes) -> httpx2.Response:
+    """`response` again, its body read into memory (already decoded and bounded)."""
+    headers = response.headers.copy()
+    headers.pop("transfer-encoding", None)
+    headers["content-length"] = str(len(body))
+    return httpx2.Response(
+        response.status_code, headers=headers, content=body, extensions=response.extensions
+    )
+
+
+def sleep(seconds: float) -> None:
+    """Block for `seconds` before a request the limiter delayed (replaceable by tests)."""
+    time.sleep(seconds)
+
+
+async def asleep(seconds: float) -> None:
+    """Wait `seconds` before a request the limiter delayed, without blocking the loop."""
+    await asyncio.sleep(seconds)
+
+
 # Clients: openai's defaults, every transport (proxies from the environment too) bounded.
 
 
 class _Client(openai.DefaultHttpxClient):
-    def __init__(self, settings: Settings, **options: Any) -> None:
-        self._whole_request, self._largest_reply = settings.timeout, settings.max_reply_bytes
+    def __init__(
+        self,
+        settings: Settings,
+        limiter: Limiter | None,
+        cache: ResponseCache | None,
+        **options: Any,
+    ) -> None:
+        self._settings, self._limiter, self._cache = settings, limiter, cache
         super().__init__(**{"timeout": settings.timeout, **options})
 
+    def _wrapped(self, inner: httpx2.BaseTransport) -> httpx2.BaseTransport:
+        settings = self._settings
+        bounded = BoundedTransport(
+            inner, timeout=settings.timeout, max_bytes=settings.max_reply_bytes
+        )
+        if self._limiter is None and self._cache is None:
+            return bounded
+        return ControlledTransport(bounded, settings, limiter=self._limiter, cache=self._cache)
+
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
-        inner = super()._init_transport(*args, **kwargs)
-        return BoundedTransport(inner, timeout=self._whole_request, max_bytes=self._largest_reply)
+        return self._wrapped(super()._init_transport(*args, **kwargs))
 
     def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx2.BaseTransport:
-        inner = super()._init_proxy_transport(*args, **kwargs)
-        return BoundedTransport(inner, timeout=self._whole_request, max_bytes=self._largest_reply)
+        return self._wrapped(super()._init_proxy_transport(*args, **kwargs))
 
 
 class _AsyncClient(openai.DefaultAsyncHttpxClient):
-    def __init__(self, settings: Settings, **options: Any) -> None:
-        self._whole_request, self._largest_reply = settings.timeout, settings.max_reply_bytes
+    def __init__(
+        self,
+        settings: Settings,
+        limiter: Limiter | None,
+        cache: ResponseCache | None,
+        **options: Any,
+    ) -> None:
+        self._settings, self._limiter, self._cache = settings, limiter, cache
         super().__init__(**{"timeout": settings.timeout, **options})
 
-    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx2.AsyncBaseTransport:
-        inner = super()._init_transport(*args, **kwargs)
-        return AsyncBoundedTransport(
-            inner, timeout=self._whole_request, max_bytes=self._largest_reply
+    def _wrapped(self, inner: httpx2.AsyncBaseTransport) -> httpx2.AsyncBaseTransport:
+        settings = self._settings
+        bounded = AsyncBoundedTransport(
+            inner, timeout=settings.timeout, max_bytes=settings.max_reply_bytes
         )
+        if self._limiter is None and self._cache is None:
+            return bounded
+        return AsyncControlledTransport(bounded, settings, limiter=self._limiter, cache=self._cache)
+
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx2.AsyncBaseTransport:
+        return self._wrapped(super()._init_transport(*args, **kwargs))
 
     def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx2.AsyncBaseTransport:
-        inner = super()._init_proxy_transport(*args, **kwargs)
-        return AsyncBoundedTransport(
-            inner, timeout=self._whole_request, max_bytes=self._largest_reply
-        )
+        return self._wrapped(super()._init_proxy_transport(*args, **kwargs))
 
 
-def http_client(settings: Settings, **options: Any) -> httpx2.Client:
+def http_client(
+    settings: Settings,
+    *,
+    limiter: Limiter | None = None,
+    cache: ResponseCache | None = None,
+    **options: Any,
+) -> httpx2.Client:
     """An httpx client for ``openai.OpenAI(http_client=...)`` with the bounds of `settings`.
 
     Each request ends within ``timeout`` in all, and the call's ``deadline``; each reply is
-    refused past ``max_reply_bytes``. `options` go to httpx (``proxy``, ``verify``, ...).
+    refused past ``max_reply_bytes``. Requests go through `limiter` (default: a new one for
+    `settings`' ``requests_per_minute``/``tokens_per_minute``, if set) and `cache` (default: the
+    store in ``cache_dir`` when ``cache`` is on), which is opened now (`ConfigurationError` if it
+    cannot be). `options` go to httpx (``proxy``, ``verify``, ...).
     """
-    return _Client(settings, **options)
+    limiter = limiter if limiter is not None else rate_limiter(settings)
+    cache = cache if cache is not None else response_cache(settings)
+    return _Client(settings, limiter, cache.open() if cache else None, **options)
 
 
-def async_http_client(settings: Settings, **options: Any) -> httpx2.AsyncClient:
+def async_http_client(
+    settings: Settings,
+    *,
+    limiter: Limiter | None = None,
+    cache: ResponseCache | None = None,
+    **options: Any,
+) -> httpx2.AsyncClient:
     """Async twin of `http_client`, for ``openai.AsyncOpenAI(http_client=...)``."""
-    return _AsyncClient(settings, **options)
+    limiter = limiter if limiter is not None else rate_limiter(settings)
+    cache = cache if cache is not None else response_cache(settings)
+    return _AsyncClient(settings, limiter, cache.open() if cache else None, **options)
