@@ -26,6 +26,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from extractor import errors
+from extractor.cache import call_ledger
 from extractor.failures import translate
 from extractor.json_reply import json_in_reply
 from extractor.models import Usage
@@ -38,6 +39,7 @@ from extractor.redaction import (
 )
 from extractor.retry import RetryLog, transient_retrying
 from extractor.settings import Mode, Settings
+from extractor.transport import rate_limiter, response_cache
 
 __all__ = ["CallRecord", "ModelClient"]
 
@@ -119,9 +121,14 @@ class CallRecord:
     # Replies (by id()) that could not be used as they came: why, and the raw text we replaced.
     problems: dict[int, str] = field(default_factory=dict)
     originals: dict[int, str] = field(default_factory=dict)
+    # Replies (by id()) replayed from the response cache: counted apart, their tokens not spent.
+    cached: set[int] = field(default_factory=set)
 
     def on_response(self, response: Any) -> None:
         """instructor ``completion:response`` hook: count the completion and its tokens."""
+        if id(response) in self.cached:
+            self.usage = self.usage.add(Usage(cached_requests=1))
+            return
         usage = getattr(response, "usage", None)
         names = ("prompt_tokens", "completion_tokens", "total_tokens")
         reported = {name: getattr(usage, name, None) for name in names}
@@ -181,6 +188,9 @@ class ModelClient:
         self._async: dict[asyncio.AbstractEventLoop, tuple[openai.AsyncOpenAI, asyncio.Task[None]]]
         self._async = {}
         self._usage_warned = False
+        # One rate limiter and one response cache for all of this object's own clients.
+        self._limiter = rate_limiter(settings)
+        self._cache = response_cache(settings)
         # Secrets a server or model may repeat, redacted from errors, logs and raw replies.
         key = settings.api_key.get_secret_value() if settings.api_key else None
         callers = [c.api_key for c in (client, async_client) if c is not None]
@@ -274,7 +284,9 @@ class ModelClient:
             "timeout": self.settings.timeout,
             "max_retries": 0,  # transient retries are ours (extractor.retry), counted and logged
             # Each request bounded as a whole by timeout, each reply by max_reply_bytes.
-            "http_client": (async_http_client if is_async else http_client)(self.settings),
+            "http_client": (async_http_client if is_async else http_client)(
+                self.settings, limiter=self._limiter, cache=self._cache
+            ),
         }
 
     def _request(self, messages: list[dict[str, str]], schema: type[T], context: Any) -> Any:
@@ -313,23 +325,28 @@ class ModelClient:
             for attempt in transient_retrying(self.settings, record.retries, is_async=False):
                 with attempt:
                     record.retries.sent()
+                    hits = ledger.hits
                     try:
                         response = client.chat.completions.create(*args, **kwargs)
                     except ValueError as exc:  # a 200 whose JSON body does not parse
                         raise self._not_json(exc, record, client) from exc
+            if ledger.hits > hits:  # the response cache answered: no request was sent
+                record.cached.add(id(response))
             return self._checked(response, record, client)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
         patched = instructor.patch(create=create, mode=mode)
         structured = Instructor(client=client, create=patched, mode=mode)
-        try:
-            result = structured.chat.completions.create(
-                **self._request(messages, schema, context), hooks=record.hooks()
-            )
-        except Exception as exc:
-            error = self._failure(exc, record, client)
-        else:
-            return result, record
+        with call_ledger() as ledger:
+            try:
+                result = structured.chat.completions.create(
+                    **self._request(messages, schema, context), hooks=record.hooks()
+                )
+            except Exception as exc:
+                ledger.forget()  # a failed call's replies are asked again next time
+                error = self._failure(exc, record, client)
+            else:
+                return result, record
         raise error  # outside the handler: no implicit context; _failure set the cause
 
     async def acomplete(
@@ -365,23 +382,28 @@ class ModelClient:
             async for attempt in transient_retrying(self.settings, record.retries, is_async=True):
                 with attempt:
                     record.retries.sent()
+                    hits = ledger.hits
                     try:
                         response = await client.chat.completions.create(*args, **kwargs)
                     except ValueError as exc:  # a 200 whose JSON body does not parse
                         raise self._not_json(exc, record, client) from exc
+            if ledger.hits > hits:  # the response cache answered: no request was sent
+                record.cached.add(id(response))
             return self._checked(response, record, client)
 
         mode = INSTRUCTOR_MODES[self.settings.mode]
         patched = instructor.patch(create=create, mode=mode)
         structured = AsyncInstructor(client=client, create=patched, mode=mode)
-        try:
-            result = await structured.chat.completions.create(
-                **self._request(messages, schema, context), hooks=record.hooks()
-            )
-        except Exception as exc:
-            error = self._failure(exc, record, client)
-        else:
-            return result, record
+        with call_ledger() as ledger:
+            try:
+                result = await structured.chat.completions.create(
+                    **self._request(messages, schema, context), hooks=record.hooks()
+                )
+            except Exception as exc:
+                ledger.forget()  # a failed call's replies are asked again next time
+                error = self._failure(exc, record, client)
+            else:
+                return result, record
         raise error  # outside the handler: no implicit context; _failure set the cause
 
     def _failure(
