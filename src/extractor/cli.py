@@ -326,6 +326,11 @@ def _schema(directory: Path, check: bool) -> None:
     )
 
 
+from extractor.cli_view import view  # noqa: E402
+
+app.command(cls=_PlainUsage)(view)
+
+
 def main() -> None:
     """Entry point of the ``extractor`` console script."""
     app()
