@@ -323,6 +323,12 @@ class ArticleExtraction(BaseModel):
                     out[f"{name}[{i}].{value}"] = record.span
         return out
 
+    def to_records(self, article: str | None = None) -> list[dict[str, Any]]:
+        """One flat row per record, for ``pandas.DataFrame(...)`` or CSV (`extractor.records`)."""
+        from extractor.records import article_records  # it imports this module
+
+        return article_records(self, article)
+
 
 class Extraction(BaseModel, Generic[T]):
     """An extraction into a caller's own schema: the data, its spans, and what it cost.
@@ -344,3 +350,9 @@ class Extraction(BaseModel, Generic[T]):
     source: SourceText | None = Field(
         default=None, description="The text the spans index when it is a file or stdin."
     )
+
+    def to_records(self, article: str | None = None) -> list[dict[str, Any]]:
+        """One flat row per verbatim value, for ``pandas.DataFrame(...)`` (`extractor.records`)."""
+        from extractor.records import extraction_records  # it imports this module
+
+        return extraction_records(self, article)
