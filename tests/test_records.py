@@ -54,7 +54,8 @@ def full_result() -> ArticleExtraction:
 @pytest.mark.vcr(str(RECORDED / "test_clean_extraction_of_shared_article.yaml"))
 def test_rows_of_every_record_read_by_pandas() -> None:
     result = full_result()
-    rows = article_records(result)
+    rows = result.to_records()
+    assert rows == article_records(result)
     text = ARTICLE.read_text(encoding="utf-8")
 
     frame = pd.DataFrame(rows)
@@ -154,7 +155,8 @@ def test_rows_of_a_callers_schema() -> None:
         data=people,
         spans={"people[0].quote": people.people[0].span, "people[1].quote": people.people[1].span},
     )
-    rows = extraction_records(result, article="a.txt")
+    rows = result.to_records(article="a.txt")
+    assert rows == extraction_records(result, article="a.txt")
     assert rows == [
         {
             "article": "a.txt",
@@ -198,6 +200,6 @@ def test_rows_of_the_builtin_schema_inside_an_extraction() -> None:
             )
         ]
     )
-    rows = extraction_records(Extraction[ArticleExtraction](data=inner), article="x")
-    assert rows == article_records(inner, article="x")
+    rows = Extraction[ArticleExtraction](data=inner).to_records(article="x")
+    assert rows == inner.to_records(article="x") == article_records(inner, article="x")
     assert json.dumps(rows)  # plain values only (no dates here)
