@@ -160,6 +160,23 @@ class Settings(BaseSettings):
         "[input, output] US dollars per million tokens, e.g. '{\"my-model\": [0.2, 0.8]}'.",
     )
 
+    # OpenAI's Batch API (extractor batch --via openai-batch; extractor.openai_batch).
+    batch_poll_interval: float = Field(
+        default=60.0,
+        ge=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Seconds between checks of a submitted batch's status (Batch API).",
+    )
+    batch_max_wait: float | None = Field(
+        default=26 * 3600.0,
+        gt=0,
+        le=MAX_SECONDS,
+        allow_inf_nan=False,
+        description="Seconds to wait for a submitted batch before stopping (it keeps running "
+        "and a new run attaches to it); unset: no limit. OpenAI ends a batch within 24 hours.",
+    )
+
     # Response cache and rate limits (extractor.cache, extractor.ratelimit).
     cache: bool = Field(
         default=False,
