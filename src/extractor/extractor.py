@@ -28,6 +28,7 @@ from extractor.errors import ConfigurationError, ExtractorError, IncompleteOutpu
 from extractor.inference import ModelClient
 from extractor.models import ArticleExtraction, Extraction, Usage
 from extractor.quotations import Quotation
+from extractor.ratelimit import Limiter
 from extractor.settings import Mode, Settings, load_settings
 
 __all__ = ["Extractor"]
@@ -54,16 +55,20 @@ class Extractor:
         settings: Settings | None = None,
         client: openai.OpenAI | None = None,
         async_client: openai.AsyncOpenAI | None = None,
+        limiter: Limiter | None = None,
         **options: Any,
     ) -> None:
         """Settings come from `settings` (or the environment), then these arguments.
 
         Pass `client`/`async_client` to use your own OpenAI clients (e.g. ``openai.AzureOpenAI``,
         or one with a proxy); their base URL and key are used and `base_url`/`api_key` ignored.
+        `limiter` (an `extractor.ratelimit.Limiter`, e.g. one shared by a cluster's workers)
+        books this Extractor's requests instead of one made from ``requests_per_minute`` and
+        ``tokens_per_minute``; it applies to the clients the Extractor builds, not to yours.
         """
         overrides = {"model": model, "base_url": base_url, "api_key": api_key, "mode": mode}
         self.settings = load_settings(settings, **overrides, **options)
-        self._client = ModelClient(self.settings, client, async_client)
+        self._client = ModelClient(self.settings, client, async_client, limiter)
 
     def close(self) -> None:
         """Close the connections this Extractor opened (not clients passed in); reusable after."""

@@ -30,6 +30,7 @@ from extractor.cache import call_ledger
 from extractor.failures import translate
 from extractor.json_reply import json_in_reply
 from extractor.models import Usage
+from extractor.ratelimit import Limiter
 from extractor.redaction import (
     install_log_filter,
     remember,
@@ -175,6 +176,7 @@ class ModelClient:
         settings: Settings,
         client: openai.OpenAI | None = None,
         async_client: openai.AsyncOpenAI | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.settings = settings
         # Callers' own clients (Azure, proxies, custom TLS) keep their options, minus retries;
@@ -188,8 +190,9 @@ class ModelClient:
         self._async: dict[asyncio.AbstractEventLoop, tuple[openai.AsyncOpenAI, asyncio.Task[None]]]
         self._async = {}
         self._usage_warned = False
-        # One rate limiter and one response cache for all of this object's own clients.
-        self._limiter = rate_limiter(settings)
+        # One rate limiter and one response cache for all of this object's own clients; a
+        # `limiter` given (one a cluster's workers share, extractor.cluster) replaces settings'.
+        self._limiter = limiter if limiter is not None else rate_limiter(settings)
         self._cache = response_cache(settings)
         # Secrets a server or model may repeat, redacted from errors, logs and raw replies.
         key = settings.api_key.get_secret_value() if settings.api_key else None
