@@ -280,6 +280,7 @@ _LISTED = re.compile(
 )
 _INLINE = re.compile(
     r"\[Q(\d{1,4})\] ?|[\[\u27e6\u27e8(]#?(\d{1,4})[\]\u27e7\u27e9)]\s*(?=[\"\u201c\u201d\u00ab])"
+    r"|(?:\u00a7|\[S)(\d{1,4})\]? "
 )
 _OMIT_OPTIONAL = re.compile(r"leave out optional|omit optional|optional keys you have no", re.I)
 
@@ -292,18 +293,26 @@ def split_prompt(user: str) -> tuple[str, str]:
     return match.group(2), user[: match.start()] + user[match.end() :]
 
 
-def numbered_quotations(article: str, rest: str) -> tuple[str, dict[int, int]]:
+def numbered_quotations(
+    article: str, rest: str, sentences: dict[int, int] | None = None
+) -> tuple[str, dict[int, int]]:
     """The article without inline number markers, and each quotation number's position in it.
 
     Numbers come from markers in the article (``[3]"...``) or from a numbered list outside it
-    (``[3] "..."``, ``3. ...``, ``Q3: ...``) whose text is looked up in the article.
+    (``[3] "..."``, ``3. ...``, ``Q3: ...``) whose text is looked up in the article. Sentence
+    markers (``§3 `` or ``[S3] ``) are taken out too; each sentence number's position goes to
+    `sentences` when given.
     """
     numbers: dict[int, int] = {}
     pieces, last, removed = [], 0, 0
     for match in _INLINE.finditer(article):
         pieces.append(article[last : match.start()])
         removed += match.end() - match.start()
-        numbers[int(match.group(1) or match.group(2))] = match.end() - removed + 1
+        if match.group(3):
+            if sentences is not None:
+                sentences[int(match.group(3))] = match.end() - removed
+        else:
+            numbers[int(match.group(1) or match.group(2))] = match.end() - removed + 1
         last = match.end()
     plain = "".join(pieces) + article[last:]
     for match in _LISTED.finditer(rest):
@@ -321,6 +330,8 @@ def numbered_quotations(article: str, rest: str) -> tuple[str, dict[int, int]]:
 _PERSON_KEYS = ("speaker", "actor", "who", "person", "name", "source", "agent")
 _VERBATIM_KEYS = ("text", "quote", "evidence", "passage", "excerpt", "sentence", "span", "words")
 _NUMBER_KEYS = ("number", "id", "index", "n", "quotation", "quote", "ref", "num")
+_SENTENCE_KEYS = ("s", "sentence")
+_AT_MOST_WORDS = re.compile(r"at most (\d+) words")
 _ENUM_CUES: list[tuple[str, Callable[[Item], bool]]] = [
     ("will_not", lambda i: bool(_NEGATION.search(i["text"]))),
     ("refusal", lambda i: bool(_NEGATION.search(i["text"]))),
@@ -351,6 +362,7 @@ class SchemaFiller:
         """`root` holds the $defs; `items` the pools; `article` the text spans are copied from."""
         self.root, self.items, self.article = root, items, article
         self.numbers: dict[int, int] = {}
+        self.sentences: dict[int, int] = {}  # a sentence number -> where that sentence starts
         self.omit_optional = False  # the prompt asks to leave out optional keys without a value
 
     def resolve(self, schema: Any) -> dict[str, Any]:
@@ -434,11 +446,19 @@ class SchemaFiller:
         if "const" in s:
             return s["const"]
         if "enum" in s:
-            return self.enum(s["enum"], item, nullable)
+            value = self.enum(s["enum"], item, nullable)
+            default = schema.get("default", s.get("default")) if isinstance(schema, dict) else None
+            if nullable and value == default:
+                return None  # the default: a model that was told it leaves the key out
+            if nullable and value in ("direct", "partial") and "reported" in s["enum"]:
+                return None  # the quotation's kind: the finder tells it, the schema says so
+            return value
         kind = s.get("type")
         if isinstance(kind, list):
             nullable = nullable or "null" in kind
             kind = next((t for t in kind if t != "null"), "null")
+        if "properties" not in s and isinstance(s.get("additionalProperties"), dict):
+            return self.mapping(key, item)
         if kind == "object" or "properties" in s:
             return self.record(s, item)
         if kind == "array":
@@ -448,12 +468,26 @@ class SchemaFiller:
         if kind == "integer":
             if item is not None and "number" in item and self.numbered({"properties": {key: s}}):
                 return item["number"]
+            if key.lower() in _SENTENCE_KEYS and item is not None and "number" not in item:
+                return self.sentence_number(item)
             return None if nullable else 0
         if kind == "number":
             return None if nullable else 0.0
         if kind == "boolean":
             return self.boolean(key, item, nullable)
         return None
+
+    def mapping(self, key: str, item: Item | None) -> dict[str, Any]:
+        """A map keyed by quotation number: each numbered quotation's speaker, or nothing."""
+        k = key.lower()
+        if item is None and self.numbers and any(w in k for w in _PERSON_KEYS):
+            return {str(it["number"]): it["person"] for it in self.numbered_items()}
+        return {}  # e.g. why a quotation is not speech: a perfect model finds none here
+
+    def sentence_number(self, item: Item) -> int | None:
+        """The number of the prompt's sentence holding the item's start (None: not numbered)."""
+        before = [n for n, at in self.sentences.items() if at <= item["start"]]
+        return max(before, key=lambda n: self.sentences[n]) if before else None
 
     def record(self, s: dict[str, Any], item: Item | None) -> dict[str, Any]:
         """An object: every property filled (optional ones as null, as models do in tools mode)."""
@@ -499,7 +533,8 @@ class SchemaFiller:
         if nullable and not any(w in k for w in _VERBATIM_KEYS):
             return None
         if k == "summary":
-            return _words(item["text"], 12) + "."
+            limit = _AT_MOST_WORDS.search(s.get("description", ""))
+            return _words(item["text"], int(limit.group(1)) if limit else 12) + "."
         if k == "action":
             match = _COMMITMENT.search(item["text"])
             return _words(item["text"][match.start() :] if match else item["text"], 8)
@@ -621,9 +656,10 @@ def answer(body: bytes, count: Callable[[str], int], honor_max_tokens: bool) -> 
     reply = None if tool else langextract_reply(user, schema)
     chunk = article
     if reply is None:
-        plain, numbers = numbered_quotations(article, rest)
+        sentence_numbers: dict[int, int] = {}
+        plain, numbers = numbered_quotations(article, rest, sentence_numbers)
         filler = SchemaFiller(schema or {}, read_items(plain), plain)
-        filler.numbers = numbers
+        filler.numbers, filler.sentences = numbers, sentence_numbers
         system = "\n".join(
             t for m, t in zip(messages, texts, strict=True) if m.get("role") != "user"
         )

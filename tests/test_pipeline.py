@@ -15,8 +15,15 @@ from typing import Any
 import pytest
 
 from extractor import ArticleExtraction, Extractor, QuoteKind
-from extractor.answers import ArticleAnswer, QuoteAnswer, assemble, one_name_each, rule_speakers
-from extractor.models import Actor, Event, NotAQuotation, Quote
+from extractor.answers import (
+    ArticleAnswer,
+    EventAnswer,
+    QuoteAnswer,
+    assemble,
+    one_name_each,
+    rule_speakers,
+)
+from extractor.models import Actor, NotAQuotation, Quote
 from extractor.pipeline import (
     find,
     ground,
@@ -120,13 +127,17 @@ def test_prompt_numbers_the_quotations_and_asks_for_numbers_not_words() -> None:
     request = prompt(a, plan(a)[0], find(a))
     user = request.messages[-1]["content"]
     assert 'said the plan was [Q1]"a serious step forward"' in user
-    assert '[Q2]"We will not send troops," Berg said. [Q3]"But' in user
+    assert '§3 [Q2]"We will not send troops," Berg said. §4 [Q3]"But' in user
     assert "[Q5]" in user and "[Q6]" not in user
-    assert "[Q1], [Q2]" in request.messages[0]["content"]
+    assert "[Qn] quotation n" in request.messages[0]["content"]
+    assert "\u00a71 " in user  # sentences are numbered too
     schema = request.response_model.model_json_schema()
-    answer_fields = schema["$defs"]["QuoteAnswer"]["properties"]
-    assert {"n", "kind", "speaker"} <= set(answer_fields)
-    assert schema["$defs"]["QuoteAnswer"]["required"] == ["kind"]  # no words to copy
+    # Quotations are answered by number, speech without marks by sentence: no words to copy.
+    assert schema["properties"]["speakers"]["additionalProperties"] == {"type": "string"}
+    assert set(schema["properties"]["reported"]["items"]["properties"]) == {"s", "speaker", "verb"}
+    assert "quotes" not in schema["properties"]  # the older shape is read, not asked for
+    shown = json.dumps(schema)
+    assert '"evidence"' not in shown and '"text"' not in shown
     assert schema["title"] == "ArticleExtraction"
 
 
@@ -224,10 +235,7 @@ def test_an_invented_number_fails_validation_naming_it_and_the_skipped_ones() ->
 
 
 def test_resolve_dates_dates_events_inside_any_schema() -> None:
-    event = Event.model_validate(
-        {"kind": "meeting", "summary": "Met.", "status": "occurred", "evidence": "x"}
-        | {"date_text": "on Monday"}
-    )
+    event = EventAnswer.model_validate({"s": 1, "kind": "meeting", "date_text": "on Monday"})
     part = ground(article(), prompt(article(), plan(article())[0]), ArticleAnswer(events=[event]))
     resolve_dates(part, dt.date(2025, 3, 4))
     assert part.data.events[0].date == dt.date(2025, 3, 3)
@@ -367,10 +375,9 @@ def test_the_request_carries_numbers_not_quote_text(server: ScriptedServer) -> N
     extractor(server).extract(TEXT)
     [request] = server.requests
     parameters = request["tools"][0]["function"]["parameters"]
-    quote = parameters["$defs"]["QuoteAnswer"]
-    assert quote["properties"]["n"]["type"] == "integer"
-    assert "Reported speech only" in quote["properties"]["text"]["description"]
-    assert "n" not in quote.get("required", []) and "text" not in quote.get("required", [])
+    assert parameters["properties"]["speakers"]["type"] == "object"
+    assert parameters["properties"]["events"]["items"]["properties"]["s"] == {"type": "integer"}
+    assert "copied exactly" not in json.dumps(parameters)
     assert "[Q1]" in request["messages"][-1]["content"]
 
 

@@ -18,6 +18,7 @@ from extractor.models import ArticleExtraction, Event, Quote
 from extractor.response_model import (
     GroundingContext,
     grounding_report,
+    lean_json_schema,
     response_model_for,
     to_schema,
 )
@@ -104,11 +105,40 @@ def test_lean_schema_leaves_out_library_fields(lean: dict[str, Any]) -> None:
 
 def test_lean_schema_keeps_what_the_model_fills(lean: dict[str, Any]) -> None:
     assert set(lean["properties"]) == {"events", "quotes", "commitments"}
-    assert {"Event", "Quote", "Commitment", "Actor"} <= set(lean["$defs"])
-    assert set(lean["$defs"]["Quote"]["properties"]) == {"text", "speaker", "kind", "verb"}
-    assert "text" in lean["$defs"]["Quote"]["required"]
-    assert "description" in lean["$defs"]["Quote"]["properties"]["text"]
-    assert "date" in lean["$defs"]["Event"]["properties"]
+    quote = lean["properties"]["quotes"]["items"]
+    assert set(quote["properties"]) == {"text", "speaker", "kind", "verb"}
+    assert "text" in quote["required"]
+    assert "description" in quote["properties"]["text"]
+    assert "date" in lean["properties"]["events"]["items"]["properties"]
+
+
+def test_lean_schema_writes_a_definition_used_once_where_it_is_used(lean: dict[str, Any]) -> None:
+    # Quote, Event and Commitment are each used once: inlined. Actor is used in all three: kept.
+    assert set(lean["$defs"]) == {"Actor"}
+    assert lean["properties"]["quotes"]["items"]["properties"]["speaker"]["$ref"] == (
+        "#/$defs/Actor"
+    )
+    assert "#/$defs/Quote" not in json.dumps(lean)
+    # An enum's values say its type.
+    assert lean["properties"]["quotes"]["items"]["properties"]["kind"]["enum"] == [
+        "direct",
+        "partial",
+        "reported",
+    ]
+    assert "type" not in lean["properties"]["quotes"]["items"]["properties"]["kind"]
+
+
+def test_inlining_keeps_a_recursive_definition() -> None:
+    class Node(BaseModel):
+        label: str
+        children: list[Node] = []
+
+    class Tree(BaseModel):
+        root: Node
+
+    lean = lean_json_schema(Tree.model_json_schema())
+    assert set(lean["$defs"]) == {"Node"}  # refers to itself: cannot be written out
+    assert lean["properties"]["root"]["$ref"] == "#/$defs/Node"
 
 
 def test_lean_schema_has_no_property_titles(lean: dict[str, Any]) -> None:
@@ -364,14 +394,15 @@ def test_malformed_span_sent_by_the_model_is_ignored() -> None:
 def test_optional_fields_are_omitted_not_null_and_enums_carry_no_docstring() -> None:
     """An optional key with a null default is left out by the model rather than sent as null."""
     schema = response_model_for(ArticleExtraction).model_json_schema()
-    quote = schema["$defs"]["Quote"]["properties"]
+    record = schema["properties"]["quotes"]["items"]
+    quote = record["properties"]
     assert quote["verb"]["type"] == "string" and "anyOf" not in quote["verb"]
-    assert "verb" not in schema["$defs"]["Quote"].get("required", [])
+    assert "verb" not in record.get("required", [])
     assert (
         Quote.model_validate({"text": "x", "speaker": {"name": "y"}, "kind": "direct"}).verb is None
     )
-    assert "description" not in schema["$defs"]["QuoteKind"]
-    assert schema["$defs"]["QuoteKind"]["enum"] == ["direct", "partial", "reported"]
+    assert quote["kind"]["enum"] == ["direct", "partial", "reported"]
+    assert "How the speech" not in json.dumps(quote["kind"])  # no enum docstring
 
 
 def test_a_required_nullable_field_keeps_null_as_a_type() -> None:

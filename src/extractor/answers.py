@@ -13,12 +13,22 @@ Nothing here loads openai or instructor.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from extractor.attribution import attribute
 from extractor.merging import canonical_names
@@ -26,8 +36,12 @@ from extractor.models import (
     Actor,
     ArticleExtraction,
     Commitment,
+    CommitmentKind,
     Event,
+    EventKind,
+    EventStatus,
     NotAQuotation,
+    Polarity,
     QuotationCoverage,
     Quote,
     QuoteKind,
@@ -35,6 +49,7 @@ from extractor.models import (
 )
 from extractor.prompting import strip_markers
 from extractor.quotations import Quotation, QuotationHint
+from extractor.sentences import Sentence
 from extractor.spans import LibrarySpan, Span, Verbatim
 
 __all__ = [
@@ -79,40 +94,146 @@ PRONOUNS = frozenset(
 )
 
 
-class QuoteAnswer(BaseModel):
-    """A marked quotation by its number n, or speech reported without marks by its words."""
+def _actor_from_name(value: Any) -> Any:
+    """A name as the model gives it ('Dmitry Peskov') as an actor; an actor object as it is."""
+    return {"name": value} if isinstance(value, str) else value
 
-    n: int | None = Field(default=None, description="Number from [Qn].")
-    text: Verbatim | None = Field(
-        default=None, description="Reported speech only: its words, copied exactly."
-    )
-    speaker: Actor | None = Field(default=None, description="Who said it.")
-    kind: AnswerKind = Field(
-        description="direct: whole sentence; partial: fragment; reported: no marks; title, "
-        "scare, name, term: marked words that are not speech."
-    )
+
+Name = Annotated[Actor, BeforeValidator(_actor_from_name), WithJsonSchema({"type": "string"})]
+"""An actor the model names by name only; `ArticleAnswer.people` describes each person once."""
+
+
+def _requires(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` that lists `names` as required in the schema the model sees.
+
+    For a field the model must give while a reply of the older shape (the words copied instead
+    of a number) still validates.
+    """
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["required"] = [*names, *schema.get("required", ())]
+        for name in names:  # shown as the type it must be, not the null the older shape allows
+            prop = schema["properties"][name]
+            shown = [b for b in prop.pop("anyOf", ()) if b != {"type": "null"}]
+            if shown:
+                prop.update(shown[0])
+
+    return extra
+
+
+class Person(BaseModel):
+    """A named person's details, once."""
+
+    name: str
+    role: str | None = None
+    organization: str | None = None
+    country: str | None = None
+
+
+class QuoteAnswer(BaseModel):
+    """A marked quotation by its number n, or speech reported without marks by its sentence s."""
+
+    n: int | None = None
+    s: int | None = None
+    speaker: Name | None = Field(default=None, description="A name, never a pronoun.")
     verb: str | None = Field(default=None, description="As written: 'said'.")
+    kind: AnswerKind | None = Field(
+        default=None,
+        description="Only if not speech (title, scare, name, term), or reported (no marks).",
+    )
+    # A model that copies the words instead of giving a number is still grounded (not shown).
+    text: SkipJsonSchema[Verbatim | None] = None
     span: LibrarySpan
 
 
-class ArticleAnswer(BaseModel):
-    """Every event, quote and commitment in the article. Leave a list empty if none apply."""
+class EventAnswer(BaseModel):
+    """Something that happened."""
 
-    events: list[Event] = Field(default_factory=list)
-    quotes: list[QuoteAnswer] = Field(default_factory=list)
-    commitments: list[Commitment] = Field(default_factory=list)
+    model_config = ConfigDict(json_schema_extra=_requires("s"))
+
+    s: int | None = None
+    kind: EventKind
+    summary: str | None = Field(
+        default=None,
+        description="Only if sentence s reports more than this: who did what, at most 8 words.",
+    )
+    actors: list[Name] = Field(default_factory=list)
+    location: str | None = None
+    date_text: str | None = Field(default=None, description="When, as written: 'last week'.")
+    status: EventStatus = EventStatus.OCCURRED
+    evidence: SkipJsonSchema[Verbatim | None] = None
+    date: SkipJsonSchema[dt.date | None] = None
+    span: LibrarySpan
+
+
+class CommitmentAnswer(BaseModel):
+    """An actor's stated future conduct: promise, refusal, offer, threat, condition."""
+
+    model_config = ConfigDict(json_schema_extra=_requires("s"))
+
+    s: int | None = None
+    actor: Name = Field(description="Whose own conduct it is.")
+    polarity: Polarity
+    kind: CommitmentKind
+    action: str = Field(description="Verb phrase without negation.")
+    condition: str | None = None
+    beneficiary: str | None = None
+    time_frame: str | None = None
+    evidence: SkipJsonSchema[Verbatim | None] = None
+    span: LibrarySpan
+
+
+class ReportedAnswer(BaseModel):
+    """Speech without quotation marks."""
+
+    s: int
+    speaker: Name = Field(description="A name, never a pronoun.")
+    verb: str | None = Field(default=None, description="As written: 'said'.")
+
+
+class ArticleAnswer(BaseModel):
+    """The article's records."""
+
+    people: list[Person] = Field(default_factory=list)
+    events: list[EventAnswer] = Field(default_factory=list)
+    speakers: dict[str, Name] = Field(
+        default_factory=dict, description="Each [Qn]: n -> who said it (a name, never a pronoun)."
+    )
+    not_speech: dict[str, NotAQuotation] = Field(
+        default_factory=dict, description="[Qn] whose words are not speech: n -> why."
+    )
+    reported: list[ReportedAnswer] = Field(default_factory=list)
+    commitments: list[CommitmentAnswer] = Field(default_factory=list)
+    # The older shape, one answer per quotation (and the words copied), still read; not shown.
+    quotes: SkipJsonSchema[list[QuoteAnswer]] = Field(default_factory=list)
+    _bad_keys: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
-    def _without_markers(self) -> ArticleAnswer:
-        """The ``[Qn]`` markers are the prompt's, not the article's: drop any copied back.
+    def _as_quotes(self) -> ArticleAnswer:
+        """Every quotation answer as a `QuoteAnswer` in `quotes`, and the markers taken out.
 
-        Runs before grounding (a subclass's validators run after this class's).
+        The ``[Qn]`` and sentence markers are the prompt's, not the article's: any copied back
+        is dropped. Runs before grounding (a subclass's validators run after this class's).
         """
+        answers: list[QuoteAnswer] = []
+        for key, speaker in self.speakers.items():
+            answers.append(QuoteAnswer(n=_number(key), speaker=speaker, span=None))
+        for key, reason in self.not_speech.items():
+            answers.append(QuoteAnswer(n=_number(key), kind=AnswerKind(reason.value), span=None))
+        for bad in [*self.speakers, *self.not_speech]:
+            if _number(bad) is None:
+                self._bad_keys.append(bad)
+        answers = [a for a in answers if a.n is not None]
+        answers += [
+            QuoteAnswer(s=r.s, speaker=r.speaker, verb=r.verb, kind=AnswerKind.REPORTED, span=None)
+            for r in self.reported
+        ]
+        self.quotes = [*self.quotes, *answers]
         _unmark(self)
         return self
 
     def reask_problems(self, context: Any) -> list[str]:
-        """Numbers that name no quotation (and then those skipped), for the re-ask message.
+        """Numbers that name no quotation or sentence (and quotations skipped), for the re-ask.
 
         Named once a call: after a failed attempt, numbers that name nothing are dropped
         (`assemble` ignores them) rather than asked about again.
@@ -120,20 +241,39 @@ class ArticleAnswer(BaseModel):
         if getattr(context, "partials", None):
             return []
         count = len(getattr(context, "quotations", ()))
-        lines = []
+        sentences = len(getattr(context, "sentences", ()))
+        quotes = f"[Q1] to [Q{count}]" if count else "none"
+        lines = [f"- {key!r} is not a quotation number n" for key in self._bad_keys]
         for i, answer in enumerate(self.quotes):
             if answer.n is not None and not 1 <= answer.n <= count:
-                known = f"[Q1] to [Q{count}]" if count else "none: use text"
-                lines.append(f"- quotes[{i}].n: there is no [Q{answer.n}] (numbers: {known})")
-            elif answer.n is None and not answer.text:
-                lines.append(f"- quotes[{i}]: give n for a marked quotation, or text")
+                lines.append(f"- quotes[{i}].n: there is no [Q{answer.n}] (numbers: {quotes})")
+            elif answer.n is None and answer.s is None and not answer.text:
+                lines.append(f"- quotes[{i}]: give n for a marked quotation, or s")
+            elif answer.n is None and answer.s is not None and not 1 <= answer.s <= sentences:
+                lines.append(_no_sentence(f"quotes[{i}].s", answer.s, sentences))
+        for name in ("events", "commitments"):
+            for i, record in enumerate(getattr(self, name)):
+                if record.s is None and not record.evidence:
+                    lines.append(f"- {name}[{i}]: give s, the number of its sentence")
+                elif record.s is not None and not 1 <= record.s <= sentences:
+                    lines.append(_no_sentence(f"{name}[{i}].s", record.s, sentences))
         if not lines:
             return []
         answered = {a.n for a in self.quotes}
         skipped = [f"[Q{n}]" for n in range(1, count + 1) if n not in answered]
-        head = ["These quote answers name no quotation of the article:"]
+        head = ["These answers name no quotation or sentence of the article:"]
         tail = [f"Also answer the quotations you skipped: {', '.join(skipped)}."] if skipped else []
         return head + lines + tail
+
+
+def _number(key: str) -> int | None:
+    """A quotation number given as a key: '3', 'Q3' or '[Q3]'; None when it is none."""
+    digits = key.strip().strip("[]").removeprefix("Q").removeprefix("q")
+    return int(digits) if digits.isdigit() else None
+
+
+def _no_sentence(path: str, number: int, count: int) -> str:
+    return f"- {path}: there is no sentence {number} (sentences: 1 to {count})"
 
 
 def _unmark(obj: Any) -> None:
@@ -141,12 +281,17 @@ def _unmark(obj: Any) -> None:
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)
-            if isinstance(value, str) and "[Q" in value:
-                object.__setattr__(obj, name, strip_markers(value))
+            if isinstance(value, str):
+                unmarked = strip_markers(value)
+                if unmarked is not value:
+                    object.__setattr__(obj, name, unmarked)
             else:
                 _unmark(value)
     elif isinstance(obj, list):
         for item in obj:
+            _unmark(item)
+    elif isinstance(obj, dict):
+        for item in obj.values():
             _unmark(item)
 
 
@@ -198,14 +343,95 @@ def _is_name(actor: Actor | None) -> bool:
     return actor is not None and actor.name.strip().lower() not in PRONOUNS | {"", "unknown"}
 
 
+def _sentence(text: str, sentences: Sequence[Sentence], number: int | None) -> Span | None:
+    """The span of sentence `number` (counted from 1), or None when there is no such sentence."""
+    if number is None or not 1 <= number <= len(sentences):
+        return None
+    found = sentences[number - 1]
+    return Span(start=found.start, end=found.end, text=text[found.start : found.end])
+
+
+def _evidence(
+    text: str, sentences: Sequence[Sentence], number: int | None, copied: Span | None
+) -> Span | None:
+    """A record's evidence: the sentence it names, else the words it copied (grounded)."""
+    return _sentence(text, sentences, number) or copied
+
+
+def _described(actor: Actor, people: dict[str, Person]) -> Actor:
+    """`actor` with the role, organization and country `people` gives under its name."""
+    person = people.get(actor.name)
+    if person is None:
+        return actor
+    details = {
+        field: getattr(actor, field) or getattr(person, field)
+        for field in ("role", "organization", "country")
+    }
+    return Actor(name=actor.name, **details)
+
+
+def _events(
+    answer: ArticleAnswer, text: str, sentences: Sequence[Sentence], people: dict[str, Person]
+) -> list[Event]:
+    out = []
+    for a in answer.events:
+        span = _evidence(text, sentences, a.s, a.span)
+        if span is None:
+            continue  # a number that names nothing, after the re-ask: left out
+        event = Event(
+            kind=a.kind,
+            summary=a.summary or span.text,  # the sentence says it when it says only this
+            actors=[_described(actor, people) for actor in a.actors],
+            location=a.location,
+            date_text=a.date_text,
+            date=a.date,
+            status=a.status,
+            evidence=span.text,
+            span=span,
+        )
+        out.append(event)
+    return out
+
+
+def _commitments(
+    answer: ArticleAnswer, text: str, sentences: Sequence[Sentence], people: dict[str, Person]
+) -> list[Commitment]:
+    out = []
+    for a in answer.commitments:
+        span = _evidence(text, sentences, a.s, a.span)
+        if span is None:
+            continue
+        commitment = Commitment(
+            actor=_described(a.actor, people),
+            polarity=a.polarity,
+            kind=a.kind,
+            action=a.action,
+            condition=a.condition,
+            beneficiary=a.beneficiary,
+            time_frame=a.time_frame,
+            evidence=span.text,
+            span=span,
+        )
+        out.append(commitment)
+    return out
+
+
 def assemble(
-    answer: ArticleAnswer, text: str, quotations: Sequence[Quotation], *, unanswered: bool = True
+    answer: ArticleAnswer,
+    text: str,
+    quotations: Sequence[Quotation],
+    sentences: Sequence[Sentence] = (),
+    *,
+    unanswered: bool = True,
 ) -> ArticleExtraction:
     """The records of a validated answer: a quote for every quotation, and coverage.
 
-    `unanswered=False` leaves out the quotations the model did not answer (for a failed
-    attempt's partial records: only what the model said).
+    Numbers name `quotations` ([Qn]) and `sentences` (the prompt's sentence markers); a record
+    that names a sentence gets that sentence as its evidence and span. `unanswered=False` leaves
+    out the quotations the model did not answer (for a failed attempt's partial records: only
+    what the model said).
     """
+    people = {person.name: person for person in answer.people}
     numbered = _numbered(answer, quotations)
     rules = rule_speakers(text, quotations)
     coverage = QuotationCoverage(found=len(quotations))
@@ -224,7 +450,7 @@ def assemble(
             continue
         confirmed = a is not None and _is_name(a.speaker)
         if a is not None and a.speaker is not None and confirmed:
-            speaker = a.speaker
+            speaker = _described(a.speaker, people)
         elif rule_speaker is not None:
             speaker = rule_speaker
         else:
@@ -243,16 +469,20 @@ def assemble(
         quotes.append(quote)
     used = {id(a) for a in numbered.values()}
     for a in answer.quotes:
-        if id(a) in used or a.n is not None or a.text is None or a.kind in _NOT_SPEECH:
+        if id(a) in used or a.n is not None or a.kind in _NOT_SPEECH:
             continue
-        speaker = a.speaker or Actor(name="unknown")
-        kind = QuoteKind(a.kind.value)  # reported, or a fragment of a quotation copied out
-        quotes.append(Quote(text=a.text, speaker=speaker, kind=kind, verb=a.verb, span=a.span))
+        found = _evidence(text, sentences, a.s, a.span if a.text is not None else None)
+        if found is None:
+            continue
+        speaker = _described(a.speaker, people) if a.speaker else Actor(name="unknown")
+        # reported, or (an older shape) a fragment of a quotation copied out
+        kind = QuoteKind(a.kind.value) if a.kind is not None else QuoteKind.REPORTED
+        quotes.append(Quote(text=found.text, speaker=speaker, kind=kind, verb=a.verb, span=found))
     quotes.sort(key=lambda quote: quote.span.start if quote.span else len(text))
     return ArticleExtraction(
-        events=answer.events,
+        events=_events(answer, text, sentences, people),
         quotes=quotes,
-        commitments=answer.commitments,
+        commitments=_commitments(answer, text, sentences, people),
         coverage=coverage,
     )
 

@@ -50,7 +50,7 @@ from extractor.models import (
     RuledOut,
     Usage,
 )
-from extractor.prompting import MARKER, QUOTATION_RULES, build_messages
+from extractor.prompting import MARKER, build_messages, sentence_marker
 from extractor.quotations import Piece, Quotation, find_quotations
 from extractor.response_model import (
     GroundingContext,
@@ -58,6 +58,7 @@ from extractor.response_model import (
     response_model_for,
     to_schema,
 )
+from extractor.sentences import Sentence, find_sentences
 from extractor.spans import Span
 
 __all__ = [
@@ -157,8 +158,9 @@ def _overhead_chars(schema: type[BaseModel]) -> int:
     builtin = schema is ArticleExtraction
     asked = ArticleAnswer if builtin else schema
     name = TOOL_NAME if builtin else None
-    messages = build_messages("", asked, dt.date(2025, 1, 1), name=name)
-    chars = sum(len(m["content"]) for m in messages) + (len(QUOTATION_RULES) if builtin else 0)
+    numbered = (Sentence(0, 0),) if builtin else ()  # the rules for answering by number
+    messages = build_messages("", asked, dt.date(2025, 1, 1), sentences=numbered, name=name)
+    chars = sum(len(m["content"]) for m in messages)
     model = response_model_for(ArticleAnswer, TOOL_NAME) if builtin else response_model_for(schema)
     tool = {"name": model.__name__, "description": model.__doc__ or "", "parameters": {}}
     return chars + len(json.dumps(model.model_json_schema())) + len(json.dumps(tool))
@@ -168,9 +170,15 @@ def prompt_overhead_tokens(article: ArticleInput, quotations: Sequence[Quotation
     """Tokens of a request besides the article's text: instructions, schema, framing, markers.
 
     Measured on the actual prompt of an empty article (once per schema); every quotation's
-    ``[Qn]`` marker is counted as if all were in one chunk.
+    ``[Qn]`` marker and every sentence's number are counted as if all were in one chunk.
     """
     markers = sum(len(MARKER.format(n=n)) for n in range(1, len(quotations) + 1))
+    if article.builtin:
+        count = len(
+            find_sentences(article.text, [(q.outer_start, q.outer_end) for q in quotations])
+        )
+        form = sentence_marker(article.text)
+        markers += sum(len(form.format(n=n)) for n in range(1, count + 1))
     chars = _overhead_chars(article.schema) + markers
     return int(chars / CHARS_PER_TOKEN) + 2 * _MESSAGE_TOKENS + 8
 
@@ -270,14 +278,24 @@ def prompt(article: ArticleInput, chunk: Chunk, quotations: Sequence[Quotation] 
         for q in quotations
         if chunk.start <= q.outer_start and q.outer_end <= chunk.end
     )
-    context = GroundingContext(ArticleIndex(text), inside)
-    if article.builtin:
-        model = response_model_for(ArticleAnswer, TOOL_NAME)
-        messages = build_messages(text, ArticleAnswer, article.published, inside, name=TOOL_NAME)
-    else:
-        model = response_model_for(article.schema)
+    if not article.builtin:
+        context = GroundingContext(ArticleIndex(text))
         messages = build_messages(text, article.schema, article.published)
+        return Prompt(chunk, messages, response_model_for(article.schema), context)
+    sentences = find_sentences(
+        text, [(q.outer_start, q.outer_end) for q in inside], start=_date_line_end(text, chunk)
+    )
+    context = GroundingContext(ArticleIndex(text), inside, sentences)
+    model = response_model_for(ArticleAnswer, TOOL_NAME)
+    messages = build_messages(
+        text, ArticleAnswer, article.published, inside, sentences, name=TOOL_NAME
+    )
     return Prompt(chunk, messages, model, context)
+
+
+def _date_line_end(text: str, chunk: Chunk) -> int:
+    """Where the article proper starts in the first chunk's text: after its date line, if any."""
+    return len(text) - len(parse_date_line(text)[1]) if chunk.start == 0 else 0
 
 
 def _records(
@@ -286,7 +304,8 @@ def _records(
     """A validated (or partly grounded) reply as the caller's schema."""
     if isinstance(reply, ArticleAnswer):
         text = request.chunk.text_of(article.text)
-        return assemble(reply, text, request.context.quotations, unanswered=unanswered)
+        context = request.context
+        return assemble(reply, text, context.quotations, context.sentences, unanswered=unanswered)
     return to_schema(reply, article.schema)
 
 
@@ -548,19 +567,45 @@ def _validated(request: Prompt, candidate: dict[str, Any]) -> BaseModel | None:
     return None
 
 
-def _reach(value: Any, quotations: Sequence[Quotation]) -> int:
-    """How far into the chunk a record reaches: its spans' ends, a quotation number's end."""
+def _reach(value: Any, context: GroundingContext) -> int:
+    """How far into the chunk a record reaches: its spans' ends, a quotation's or sentence's end."""
     ends = [0]
+    quotations, sentences = context.quotations, context.sentences
     number = getattr(value, "n", None)
     if isinstance(number, int) and 1 <= number <= len(quotations):
         ends.append(quotations[number - 1].outer_end)
+    sentence = getattr(value, "s", None)
+    if isinstance(sentence, int) and 1 <= sentence <= len(sentences):
+        ends.append(sentences[sentence - 1].end)
     if isinstance(value, Span):
         ends.append(value.end)
     elif isinstance(value, BaseModel):
-        ends.extend(_reach(getattr(value, name), quotations) for name in type(value).model_fields)
+        ends.extend(_reach(getattr(value, name), context) for name in type(value).model_fields)
     elif isinstance(value, (list, tuple)):
-        ends.extend(_reach(item, quotations) for item in value)
+        ends.extend(_reach(item, context) for item in value)
     return max(ends)
+
+
+_QUOTATION_ANSWERS = ("speakers", "not_speech", "reported", "quotes")
+"""The built-in answer's fields that `ArticleAnswer` gathers into its `quotes`."""
+
+
+def _covered(reply: BaseModel, candidate: dict[str, Any], cut_in: str | None, context: Any) -> int:
+    """How far into the chunk a cut reply is complete (0: nowhere).
+
+    Collections are written in the schema's order: one before the one the reply was cut in and
+    missing from it was left out (nothing to say); one after it was not begun, so nothing is
+    complete. The collection it was cut in is complete as far as its last whole record reaches.
+    """
+    fields = [n for n, f in type(reply).model_fields.items() if _is_collection(f.annotation)]
+    if cut_in not in fields:
+        return 0
+    later = fields[fields.index(cut_in) + 1 :]
+    if not all(n in candidate for n in later):
+        return 0
+    if isinstance(reply, ArticleAnswer) and cut_in in _QUOTATION_ANSWERS:
+        return _reach(reply.quotes, context)
+    return _reach(getattr(reply, cut_in), context)
 
 
 def cut(
@@ -569,8 +614,8 @@ def cut(
     """What a reply cut at max_tokens grounded, and its chunk's uncovered part, planned smaller.
 
     The cut reply's records written whole are validated and grounded (those that fail dropped).
-    Lists the reply had finished are covered to the chunk's end; the list it was cut in, as far as
-    its last whole record reaches; a list it had not begun, not at all. The uncovered part starts
+    The chunk is covered as far as the collection it was cut in reaches, when no collection comes
+    after that one (`_covered`); else not at all. The uncovered part starts
     at the last sentence boundary before that point and is planned with half the chunk's length
     as budget (`extractor.chunking.plan_remainder`). Stuck (give up) when nothing was grounded,
     the chunk cannot be made smaller, or the reply repeats a record (a model looping: asking
@@ -586,12 +631,7 @@ def cut(
     kept = resolve_dates(ground(article, request, reply), article.published)
     if looping:  # a model looping, not a long reply: a smaller chunk would loop too
         return Cut(kept, [], stuck=True)
-    lists = [n for n, f in type(reply).model_fields.items() if _is_list(f.annotation)]
-    finished = [n for n in candidate if n != cut_in]
-    if all(n in finished for n in lists if n != cut_in) and cut_in in lists:
-        covered = chunk.start + _reach(getattr(reply, cut_in), request.context.quotations)
-    else:
-        covered = chunk.start
+    covered = chunk.start + _covered(reply, candidate, cut_in, request.context)
     size = chunk.end - chunk.start
     half = size // 2
     if half < MIN_CHUNK_CHARS:
@@ -609,5 +649,5 @@ def cut(
     return Cut(kept, again, stuck=False)
 
 
-def _is_list(annotation: Any) -> bool:
-    return getattr(annotation, "__origin__", None) is list or annotation is list
+def _is_collection(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) in (list, dict) or annotation in (list, dict)

@@ -18,6 +18,7 @@ returning lines (the built-in answer model names quotation numbers it skipped or
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,6 +32,7 @@ from extractor.spans import GROUNDING_CONTEXT_KEY, ValidationContext, grounding_
 
 if TYPE_CHECKING:
     from extractor.quotations import Quotation
+    from extractor.sentences import Sentence
 
 __all__ = [
     "GroundingContext",
@@ -50,6 +52,8 @@ class GroundingContext:
     index: ArticleIndex
     # The quotations numbered in the prompt ([Q1] is quotations[0]), for the built-in schema.
     quotations: Sequence[Quotation] = ()
+    # The sentences numbered in the prompt (sentence 1 is sentences[0]), for the built-in schema.
+    sentences: Sequence[Sentence] = ()
     # Each failed attempt's grounded records (None when none could be kept), last one last.
     partials: list[BaseModel | None] = field(default_factory=list, compare=False)
 
@@ -122,7 +126,72 @@ def lean_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
         }
         if not lean["$defs"]:
             del lean["$defs"]
-    return cast(dict[str, Any], lean)
+    return _inline_single_use(_bare_enums(lean))
+
+
+def _bare_enums(node: Any) -> Any:
+    """``{"enum": [...], "type": "string"}`` as ``{"enum": [...]}``: the values say the type."""
+    if isinstance(node, list):
+        return [_bare_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _bare_enums(value) for key, value in node.items()}
+    values = out.get("enum")
+    strings = isinstance(values, list) and all(isinstance(v, str) for v in values)
+    if out.get("type") == "string" and strings:
+        del out["type"]
+    return out
+
+
+def _inline_single_use(schema: dict[str, Any]) -> dict[str, Any]:
+    """Each definition referenced once, written where it is used instead of under ``$defs``.
+
+    The same schema in fewer tokens: a ``$ref`` and its definition's key cost about ten. A
+    definition used twice or more, or by itself, stays where it is.
+    """
+    definitions = schema.get("$defs")
+    if not isinstance(definitions, dict):
+        return schema
+    while True:
+        counts = dict.fromkeys(definitions, 0)
+        _count_refs(schema, counts)
+        single = {
+            name
+            for name, count in counts.items()
+            if count == 1 and f"#/$defs/{name}" not in json.dumps(definitions[name])
+        }
+        if not single:
+            break
+        schema = _replace_refs(schema, {name: definitions[name] for name in single})
+        definitions = {k: v for k, v in schema["$defs"].items() if k not in single}
+        schema["$defs"] = definitions
+    if not definitions:
+        del schema["$defs"]
+    return schema
+
+
+def _count_refs(node: Any, counts: dict[str, int]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _count_refs(item, counts)
+    elif isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in counts:
+            counts[ref[8:]] += 1
+        for value in node.values():
+            _count_refs(value, counts)
+
+
+def _replace_refs(node: Any, inline: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_replace_refs(item, inline) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in inline:
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        return {**_replace_refs(copy.deepcopy(inline[ref[8:]]), inline), **siblings}
+    return {key: _replace_refs(value, inline) for key, value in node.items()}
 
 
 def _omittable(prop: dict[str, Any], optional: bool) -> dict[str, Any]:
