@@ -488,8 +488,8 @@ class _Controls:
     def too_late(self, max_wait: float | None) -> RateLimitWaitError:
         """The error for a request the limits allow only after the call's deadline."""
         return RateLimitWaitError(
-            f"the rate limits ({self.limits}) allow the next request only after the call's "
-            f"deadline ({max_wait or 0:.1f}s left); raise deadline or the limits"
+            f"the rate limit ({self.limits}) allows the next request only after the call's "
+            f"deadline ({max_wait or 0:.1f}s left); raise deadline, or the limits"
         )
 
     def wants_body(self, response: httpx2.Response) -> bool:
