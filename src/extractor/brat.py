@@ -149,6 +149,12 @@ def attributions(doc: BratDocument) -> list[Attribution]:
 _PRONOUN_SOURCES = frozenset(
     ["he", "she", "they", "i", "we", "it", "you", "him", "her", "them", "this", "that", "who"]
 )
+# Heads of nominal sources, capitalised only at a sentence's start ("Officials said").
+_NOMINAL_SOURCES = frozenset(
+    """officials official sources source aides aide critics experts analysts authorities
+    police residents spokesman spokeswoman spokesperson observers people voters supporters
+    opponents lawmakers administration campaign government reports report polls poll""".split()  # noqa: SIM905
+)
 
 
 def source_name(source: str) -> str | None:
@@ -157,7 +163,8 @@ def source_name(source: str) -> str | None:
     Parenthesised tags, relative clauses (who/which/that ...) and "of PLACE" after a name are
     dropped; the name is the first comma-separated part that ends in a capitalised word:
     "Kenneth Baer, a former official who runs Crosscut Strategies" -> "Kenneth Baer";
-    "Apple's chief executive, Tim Cook," -> "Tim Cook"; "he", "sources" -> None.
+    "Apple's chief executive, Tim Cook," -> "Tim Cook"; "he", "Officials", "a source" -> None
+    (a last word that is a pronoun or a common source noun such as officials, aides, police).
     """
     source = re.sub(r"\([^)]*\)", " ", source)
     source = re.split(r"\s(?:who|which|that)\s", source)[0]
@@ -167,7 +174,7 @@ def source_name(source: str) -> str | None:
         words = [w for w in words if w]
         if not words:
             continue
-        if words[-1].lower() in _PRONOUN_SOURCES:
+        if words[-1].lower() in _PRONOUN_SOURCES or words[-1].lower() in _NOMINAL_SOURCES:
             return None
         if words[-1][0].isupper():
             return " ".join(words)
