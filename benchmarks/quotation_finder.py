@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.attribution import attribute
+from extractor.brat import attributions, inner_quote, parse_standoff, split_quotes
 from extractor.quotations import Quotation, find_quotations
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "polnear-dev"
-DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u201f\u00ab\u00bb')
-TRAILING = ".,;:!?\u2014\u2013- \t\n"
 
 DEFINITION = """\
 Direct quote (gold): a fragment of an annotated Content span whose text, white space trimmed, is
@@ -53,71 +52,6 @@ class Article:
     gold_source_span: dict[tuple[int, int], tuple[int, int] | None] = field(default_factory=dict)
 
 
-def _is_mark(text: str, pos: int) -> bool:
-    return 0 <= pos < len(text) and (
-        text[pos] in DOUBLE_MARKS or text[pos : pos + 2] == "''" or text[pos - 1 : pos + 1] == "''"
-    )
-
-
-def inner_quote(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """The words inside the marks when text[start:end] is enclosed in double marks, else None."""
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1] in TRAILING:
-        end -= 1
-    if end <= start:
-        return None
-    if _is_mark(text, start):
-        start += 2 if text[start : start + 2] == "''" else 1
-    elif not _is_mark(text, start - 1):
-        return None
-    if _is_mark(text, end - 1):
-        end -= 2 if text[end - 2 : end] == "''" else 1
-    else:
-        after = end
-        while after < len(text) and text[after] in ".,;:!?":
-            after += 1
-        if not _is_mark(text, after):
-            gap = after
-            while gap < len(text) and text[gap].isspace():
-                gap += 1
-            if "\n" not in text[after:gap] or not _is_mark(text, gap):
-                return None
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1] in TRAILING:
-        end -= 1
-    return (start, end) if end > start else None
-
-
-def split_quotes(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The quoted segments of an enclosed fragment whose words hold further marks."""
-    segments: list[tuple[int, int]] = []
-    seg_start, quoted = start, True
-    pos = start
-    while pos <= end:
-        at_mark = (pos < end and text[pos] in DOUBLE_MARKS) or text[pos : pos + 2] == "''"
-        if pos == end or at_mark:
-            if quoted:
-                a, b = seg_start, pos
-                while a < b and (text[a].isspace() or text[a] in TRAILING):
-                    a += 1
-                while b > a and text[b - 1] in TRAILING:
-                    b -= 1
-                if any(c.isalnum() for c in text[a:b]):
-                    segments.append((a, b))
-            if pos == end:
-                break
-            width = 2 if text[pos : pos + 2] == "''" else 1
-            nxt = text[pos + width] if pos + width < len(text) else " "
-            quoted = not (nxt.isspace() or nxt in TRAILING)
-            pos += width
-            seg_start = pos
-            continue
-        pos += 1
-    return segments
-
-
 def load(data: Path) -> list[Article]:
     """Every development article with pooled Content spans and gold direct quotes."""
     text_dir = data / "data" / "dev" / "text"
@@ -130,33 +64,21 @@ def load(data: Path) -> list[Article]:
         article = articles.get(stem)
         if article is None:
             continue
-        spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
-        relations: list[dict[str, str]] = []
-        for line in ann.read_text(encoding="utf-8").splitlines():
-            parts = line.split("\t")
-            if line.startswith("T") and len(parts) >= 2:
-                label, _, offsets = parts[1].partition(" ")
-                frags = [tuple(map(int, f.split())) for f in offsets.split(";")]
-                spans[parts[0]] = (label, [(a, b) for a, b in frags])
-            elif line.startswith("E") and len(parts) >= 2:
-                relations.append(dict(arg.split(":", 1) for arg in parts[1].split()))
-        source_of: dict[str, str] = {}
-        for rel in relations:
-            if "Content" in rel and "Source" in rel:
-                source_of[rel["Content"]] = rel["Source"]
-        for tid, (label, frags) in spans.items():
-            if label != "Content":
-                continue
-            article.contents.extend(frags)
-            source = spans.get(source_of.get(tid, ""))
-            src_text = " ".join(article.text[a:b] for a, b in source[1]) if source else ""
-            src_span = (source[1][0][0], source[1][-1][1]) if source else None
-            for a, b in frags:
-                inner = inner_quote(article.text, a, b)
-                for gold in split_quotes(article.text, *inner) if inner else []:
-                    if gold not in article.gold:
-                        article.gold[gold] = src_text
-                        article.gold_source_span[gold] = src_span
+        doc = parse_standoff(ann.read_text(encoding="utf-8"), str(ann))
+        for span in doc.spans.values():
+            if span.label == "Content":
+                article.contents.extend(span.fragments)
+        for attribution in attributions(doc):
+            source = attribution.source
+            src_text = " ".join(article.text[a:b] for a, b in source.fragments) if source else ""
+            src_span = (source.fragments[0][0], source.fragments[-1][1]) if source else None
+            for content in attribution.contents:
+                for a, b in content.fragments:
+                    inner = inner_quote(article.text, a, b)
+                    for gold in split_quotes(article.text, *inner) if inner else []:
+                        if gold not in article.gold:
+                            article.gold[gold] = src_text
+                            article.gold_source_span[gold] = src_span
     return list(articles.values())
 
 
