@@ -1,0 +1,384 @@
+"""extractor batch --via openai-batch: OpenAI's Batch API, against a HAND-WRITTEN stand-in for it.
+
+The Batch API server (tests/batch_api_server.py) is a scripted stand-in for OpenAI, not OpenAI,
+and its "model" is the scripted perfect model of benchmarks/perfect_model_server.py (replies built
+from each request, no model called), except where a test writes a reply by hand (labelled).
+Most tests run against it live, in-process on 127.0.0.1: a batch's life (upload, statuses,
+crashes between steps, expiry) is driven step by step, which a fixed recording could not do.
+`test_recorded_exchange_replays` replays one whole run from a vcrpy cassette of that server's
+HTTP exchanges (tests/cassettes/test_openai_batch/), so the client's exact requests are pinned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from batch_api_server import BatchAPIServer, Failure, perfect_reply
+
+from extractor import Extractor, openai_batch
+from extractor.batch import run_batch
+from extractor.batch_inputs import BatchItem, read_inputs
+from extractor.errors import BadResponseError, ConfigurationError
+from extractor.openai_batch import BatchJobError, run_openai_batch, state_path
+from extractor.settings import Mode, Settings, load_settings
+
+from conftest import ARTICLE_PATH, FAKE_KEY
+
+# Written for these tests (not from any corpus): a short article with one quotation.
+SHORT = (
+    "date 2025-09-02\n"
+    "The city council of Lindenfeld voted on Tuesday to close the old harbour bridge for repairs. "
+    '"We cannot wait for it to fall," said Mayor Ana Ortiz, who promised to reopen it by spring.\n'
+)
+
+
+class Crash(Exception):
+    """Stands in for a run killed between two steps."""
+
+
+@pytest.fixture
+def server() -> Iterator[BatchAPIServer]:
+    with BatchAPIServer() as scripted:
+        yield scripted
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> list[BatchItem]:
+    """Three articles: the shared one, a short one, and the shared one x3 (three chunks at
+    max_tokens 1024)."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    shared = ARTICLE_PATH.read_text(encoding="utf-8")
+    (folder / "a-shared.txt").write_text(shared, encoding="utf-8")
+    (folder / "b-short.txt").write_text(SHORT, encoding="utf-8")
+    body = shared.split("\n", 1)[1]
+    (folder / "c-long.txt").write_text(shared + ("\n" + body) * 2, encoding="utf-8")
+    return read_inputs([folder])
+
+
+def settings_for(server: BatchAPIServer, **more: Any) -> Settings:
+    options: dict[str, Any] = {
+        "base_url": server.base_url,
+        "api_key": FAKE_KEY,
+        "max_tokens": 1024,
+        "batch_poll_interval": 5,
+        "cache": False,
+        **more,
+    }
+    return load_settings(**options)
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def by_id(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["id"]: row for row in rows}
+
+
+def uploaded_ids(server: BatchAPIServer, index: int = 0) -> list[str]:
+    """The custom_ids of the `index`-th request file uploaded."""
+    uploads = [f for f in server.files.values() if b'"custom_id"' in f and b'"method"' in f]
+    return [json.loads(line)["custom_id"] for line in uploads[index].decode().splitlines()]
+
+
+def test_same_lines_as_the_normal_batch(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    settings = settings_for(server)
+    out = tmp_path / "results.jsonl"
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+
+    # One request per chunk: the long article is three, named "<id>#<chunk>".
+    assert uploaded_ids(server) == [
+        "a-shared.txt#0",
+        "b-short.txt#0",
+        "c-long.txt#0",
+        "c-long.txt#1",
+        "c-long.txt#2",
+    ]
+    assert server.count("POST", "/files") == 1 and server.count("POST", "/batches") == 1
+    assert server.count("POST", "/chat/completions") == 0  # every reply accepted as it came
+    assert summary.report.accepted == 5 and summary.report.reasked == 0
+    assert summary.done == 3 and summary.failed == 0
+    assert not state_path(out).exists()  # the batch is read: its state and files are gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["news", "results.jsonl"]
+
+    # The normal batch over the same articles, the same (scripted) model answering.
+    normal_out = tmp_path / "normal.jsonl"
+    run_batch(inputs, out=normal_out, settings=settings)
+    assert server.count("POST", "/chat/completions") == 5
+    # The normal path sent exactly the bodies the batch's request lines carry.
+    request_file = next(iter(server.files.values()))
+    bodies = [json.loads(line)["body"] for line in request_file.decode().splitlines()]
+    assert sorted(json.dumps(b, sort_keys=True) for b in bodies) == sorted(
+        json.dumps(b, sort_keys=True) for b in server.chat_bodies
+    )
+
+    batch_rows, normal_rows = by_id(lines(out)), by_id(lines(normal_out))
+    assert batch_rows.keys() == normal_rows.keys() == {"a-shared.txt", "b-short.txt", "c-long.txt"}
+    for key, row in batch_rows.items():
+        assert {k: v for k, v in row.items() if k != "timing"} == {
+            k: v for k, v in normal_rows[key].items() if k != "timing"
+        }
+    long = batch_rows["c-long.txt"]["result"]
+    assert long["usage"]["requests"] == 3 and long["quotes"]
+    text = Path(inputs[2].source).read_text(encoding="utf-8")
+    assert all(
+        text[q["span"]["start"] : q["span"]["end"]] == q["span"]["text"] for q in long["quotes"]
+    )
+
+
+@pytest.mark.parametrize("mode", [Mode.TOOLS, Mode.JSON, Mode.JSON_SCHEMA, Mode.MD_JSON])
+def test_request_line_body_is_what_the_normal_path_sends(
+    server: BatchAPIServer, inputs: list[BatchItem], mode: Mode
+) -> None:
+    settings = settings_for(server, mode=mode)
+    planned = openai_batch.plan_article(inputs[1], settings)
+    line = json.loads(openai_batch.request_line(planned, 0, settings))
+    assert line["custom_id"] == "b-short.txt#0"
+    assert (line["method"], line["url"]) == ("POST", "/v1/chat/completions")
+    article = inputs[1].read()
+    with Extractor(settings=settings) as extractor:
+        result = extractor.extract(article.text, published=article.published)
+    assert server.chat_bodies == [line["body"]]
+    # ... and the batch path reads the same reply into the same records.
+    reply = perfect_reply(line["custom_id"], line["body"])
+    part, usage = openai_batch.accept(planned, 0, reply, settings)
+    assert usage.requests == 1
+    assert len(part.data.quotes) == len(result.quotes) == 1  # type: ignore[attr-defined]
+
+
+def ungrounded(custom_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    """HAND-ALTERED reply: the perfect model's, with its first event naming sentence 9999 (the
+    article has no such sentence: grounding rejects it). Only for request b-short.txt#0 of the
+    batch; the normal API (custom_id None) gets the perfect reply."""
+    reply = perfect_reply(custom_id, body)
+    if custom_id == "b-short.txt#0":
+        call = reply["choices"][0]["message"]["tool_calls"][0]["function"]
+        arguments = json.loads(call["arguments"])
+        arguments["events"][0]["s"] = 9999
+        call["arguments"] = json.dumps(arguments)
+    return reply
+
+
+def test_a_reply_that_fails_grounding_is_asked_again_through_the_api(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.answer = ungrounded
+    settings = settings_for(server)
+    out = tmp_path / "results.jsonl"
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+    assert summary.report.reasked == 1 and summary.report.accepted == 4
+    assert server.count("POST", "/chat/completions") == 1  # that chunk only, once
+    assert summary.report.api_usage.requests == 1
+    assert summary.report.batch_usage.requests == 5  # the rejected reply was paid for too
+    assert "re-asked via the API: 1" in "\n".join(summary.lines(out, tmp_path / "e.jsonl"))
+
+    rows = by_id(lines(out))
+    assert len(rows) == 3
+    short = rows["b-short.txt"]
+    assert short["result"]["usage"]["requests"] == 2  # the batch reply, then the API's
+    # The records are the normal path's (the API's reply was the perfect one).
+    normal = tmp_path / "normal.jsonl"
+    run_batch(inputs[1:2], out=normal, settings=settings)
+    expected = lines(normal)[0]["result"]
+    assert {k: v for k, v in short["result"].items() if k != "usage"} == {
+        k: v for k, v in expected.items() if k != "usage"
+    }
+
+
+def test_an_error_line_is_asked_again_through_the_api(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    def answer(custom_id: str | None, body: dict[str, Any]) -> dict[str, Any] | Failure:
+        if custom_id == "c-long.txt#1":  # HAND-WRITTEN failure of one request
+            return Failure(500, "server_error", "The server had an error")
+        return perfect_reply(custom_id, body)
+
+    server.answer = answer
+    out = tmp_path / "results.jsonl"
+    summary = run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert summary.report.reasked == 1 and summary.done == 3
+    assert server.count("POST", "/chat/completions") == 1
+    assert lines(out)[2]["result"]["usage"]["requests"] == 3  # two batch replies, one API
+
+
+def test_a_crash_mid_poll_reattaches_to_the_same_batch(
+    server: BatchAPIServer,
+    inputs: list[BatchItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_sleep: list[float],
+) -> None:
+    settings = settings_for(server, batch_poll_interval=30)
+    out = tmp_path / "results.jsonl"
+
+    def killed(seconds: float) -> None:
+        raise Crash
+
+    monkeypatch.setattr("extractor.retry.sleep", killed)
+    with pytest.raises(Crash):
+        run_openai_batch(inputs, out=out, settings=settings)
+    state = json.loads(state_path(out).read_text())
+    assert state["batch_id"] == "batch-2" and state["input_file_id"] == "file-1"
+    assert lines(out) == []
+
+    monkeypatch.setattr("extractor.retry.sleep", no_sleep.append)
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+    assert summary.report.batches == ["batch-2"]
+    assert server.count("POST", "/files") == 1  # not uploaded again
+    assert server.count("POST", "/batches") == 1  # not submitted again
+    assert no_sleep == [30]  # polled again after batch_poll_interval, then it had completed
+    assert [row["id"] for row in lines(out)] == ["a-shared.txt", "b-short.txt", "c-long.txt"]
+    assert not state_path(out).exists()
+
+    again = run_openai_batch(inputs, out=out, settings=settings)  # all done: nothing to send
+    assert again.skipped == 3 and again.report.batches == []
+    assert server.count("POST", "/files") == 1 and len(lines(out)) == 3
+
+
+def test_a_crash_after_create_finds_the_batch_by_its_file(
+    server: BatchAPIServer,
+    inputs: list[BatchItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = settings_for(server)
+    out = tmp_path / "results.jsonl"
+    create = openai_batch.BatchService.create
+
+    def created_then_killed(self: Any, *args: Any) -> Any:
+        create(self, *args)
+        raise Crash  # killed before the batch id was saved
+
+    monkeypatch.setattr(openai_batch.BatchService, "create", created_then_killed)
+    with pytest.raises(Crash):
+        run_openai_batch(inputs, out=out, settings=settings)
+    state = json.loads(state_path(out).read_text())
+    assert state["input_file_id"] == "file-1" and state["batch_id"] is None
+
+    monkeypatch.setattr(openai_batch.BatchService, "create", create)
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+    assert summary.report.batches == ["batch-2"]
+    assert server.count("POST", "/files") == 1 and server.count("POST", "/batches") == 1
+    assert len(lines(out)) == 3
+
+
+def test_changed_settings_do_not_attach_to_a_batch_made_for_others(
+    server: BatchAPIServer,
+    inputs: list[BatchItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "results.jsonl"
+
+    def killed(seconds: float) -> None:
+        raise Crash
+
+    monkeypatch.setattr("extractor.retry.sleep", killed)
+    with pytest.raises(Crash):
+        run_openai_batch(inputs, out=out, settings=settings_for(server))
+    with pytest.raises(ConfigurationError, match="changed since batch batch-2"):
+        run_openai_batch(inputs, out=out, settings=settings_for(server, max_tokens=2048))
+    assert state_path(out).exists() and server.count("POST", "/batches") == 1
+
+
+def test_a_failed_batch_is_a_clear_error_and_loses_nothing(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.statuses = ["validating", "failed"]
+    server.batch_errors = [  # HAND-WRITTEN, in OpenAI's shape
+        {"code": "model_not_found", "message": "The model 'gpt-x' does not exist.", "line": 1}
+    ]
+    out = tmp_path / "results.jsonl"
+    with pytest.raises(BatchJobError) as caught:
+        run_openai_batch(inputs, out=out, settings=settings_for(server))
+    error = caught.value
+    assert error.batch_id == "batch-2" and error.batch_status == "failed"
+    assert "batch batch-2 failed: model_not_found: The model 'gpt-x' does not exist. (line 1)" in (
+        str(error)
+    )
+    assert lines(out) == [] and not state_path(out).exists()
+
+    server.statuses = ["validating", "completed"]  # the cause fixed: run again, submitted anew
+    summary = run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert summary.report.batches == ["batch-4"] and len(lines(out)) == 3
+
+
+def test_an_expired_batch_writes_what_was_done_and_leaves_the_rest(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.statuses = ["validating", "in_progress", "expired"]
+    server.expire_after = 3  # a-shared#0, b-short#0, c-long#0 answered; c-long#1, #2 expired
+    out = tmp_path / "results.jsonl"
+    with pytest.raises(BatchJobError, match=r"batch batch-2 expired with 3 of 5 requests done"):
+        run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert [row["id"] for row in lines(out)] == ["a-shared.txt", "b-short.txt"]
+    assert not state_path(out).exists()
+    assert server.count("POST", "/chat/completions") == 0  # nothing asked at full price
+
+    server.statuses = ["validating", "completed"]
+    summary = run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert uploaded_ids(server, 1) == ["c-long.txt#0", "c-long.txt#1", "c-long.txt#2"]
+    assert summary.skipped == 2 and summary.done == 1
+    assert [row["id"] for row in lines(out)] == ["a-shared.txt", "b-short.txt", "c-long.txt"]
+
+
+def test_an_output_file_that_is_not_json_lines_stops_before_any_spending(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.garbage_output = True  # HAND-WRITTEN: an HTML line before the replies
+    out = tmp_path / "results.jsonl"
+    with pytest.raises(BadResponseError, match=r"line 1 of the batch's file file-3 is not a JSON"):
+        run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert lines(out) == [] and state_path(out).exists()  # kept: the next run downloads again
+    assert server.count("POST", "/chat/completions") == 0
+
+    server.garbage_output = False
+    server.files["file-3"] = server.files["file-3"].split(b"\n", 1)[1]  # mended at the source
+    summary = run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert summary.report.batches == ["batch-2"] and len(lines(out)) == 3
+    assert server.count("POST", "/batches") == 1
+
+
+def test_still_running_after_the_wait_stops_and_resumes(
+    server: BatchAPIServer,
+    inputs: list[BatchItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server.statuses = ["validating", "in_progress", "in_progress", "completed"]
+    clock = iter(range(0, 10_000, 60))  # each poll takes the interval
+    monkeypatch.setattr("extractor.openai_batch_api.monotonic", lambda: next(clock))
+    out = tmp_path / "results.jsonl"
+    settings = settings_for(server, batch_poll_interval=60, batch_max_wait=150)
+    with pytest.raises(
+        BatchJobError, match="batch batch-2 is still in_progress after waiting 120 s"
+    ):
+        run_openai_batch(inputs, out=out, settings=settings)
+    assert state_path(out).exists() and lines(out) == []
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+    assert summary.report.batches == ["batch-2"] and len(lines(out)) == 3
+
+
+def test_summary_prices_batch_tokens_at_half(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.answer = ungrounded
+    settings = settings_for(server, prices={"gpt-4o-mini": (1.0, 2.0)})
+    out = tmp_path / "results.jsonl"
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+    batch, api = summary.report.batch_usage, summary.report.api_usage
+    full = (batch.prompt_tokens + 2 * batch.completion_tokens) / 1e6
+    assert summary.cost == pytest.approx(
+        full / 2 + (api.prompt_tokens + 2 * api.completion_tokens) / 1e6
+    )
+    text = "\n".join(summary.lines(out, tmp_path / "e.jsonl"))
+    assert f"${full / 2:,.4f} for {batch.total_tokens:,} tokens at half price" in text
