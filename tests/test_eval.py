@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -346,3 +348,17 @@ def test_the_example_recording_scored_against_its_gold(article: Article) -> None
         ("quotes", 1730),
         ("quotes", 1792),
     ]
+
+
+def test_scoring_loads_neither_openai_nor_instructor() -> None:
+    code = (
+        "import sys, extractor.gold, extractor.evaluation, extractor.brat, extractor.cli_eval; "
+        "from extractor.cli_eval import offline_predictions; "
+        "from extractor.gold import read_gold; "
+        "offline_predictions(read_gold(sys.argv[1])); "
+        "loaded = [m for m in ('openai', 'instructor') if m in sys.modules]; "
+        "assert not loaded, loaded"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "gold" / "gold.jsonl")], check=True, timeout=60
+    )
