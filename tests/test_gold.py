@@ -209,3 +209,11 @@ def test_one_gold_article_and_one_anonymous_prediction_pair(tmp_path: Path) -> N
 def read_gold_from(folder: Path, articles: list[GoldArticle]):  # type: ignore[no-untyped-def]
     write_gold(articles, folder / "gold.jsonl")
     return read_gold(folder / "gold.jsonl")
+
+
+def test_a_result_beats_an_error_line_for_the_same_article(tmp_path: Path) -> None:
+    gold = read_gold_from(tmp_path, [GoldArticle(id="a", text=TEXT)])
+    failed = Prediction(None, id="a.txt", error="ExtractionError: cut off")
+    done = Prediction(_result("a.txt"), id="a.txt")
+    paired, left = pair_predictions(gold, [failed, done])
+    assert paired == {"a": done} and left == [failed]

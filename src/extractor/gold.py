@@ -372,7 +372,8 @@ def pair_predictions(
     extension, is the article's id (or its file's name); else when its source file is the
     article's file (same resolved path, else same file name), or that file's name without
     extension is the article's id. One gold article and one
-    prediction with nothing to tell them apart are paired.
+    prediction with nothing to tell them apart are paired. An article with a result and an
+    errors-file line (a batch folder after ``--retry-failed``) is paired with its result.
     """
     by_id = {g.article.id: g for g in gold}
     by_path: dict[str, str] = {}
@@ -399,7 +400,10 @@ def pair_predictions(
                 or by_name.get(source.name)
                 or (source.stem if source.stem in by_id else None)
             )
-        if key is None or key in paired:
+        if key is not None and key in paired and paired[key].error and not pred.error:
+            left.append(paired[key])  # a result beats an errors-file line for the same article
+            paired[key] = pred
+        elif key is None or key in paired:
             left.append(pred)
         else:
             paired[key] = pred
