@@ -331,6 +331,11 @@ from extractor.cli_view import view  # noqa: E402
 app.command(cls=_PlainUsage)(view)
 
 
+from extractor.cli_eval import eval_command  # noqa: E402
+
+app.command("eval", cls=_PlainUsage)(eval_command)
+
+
 def main() -> None:
     """Entry point of the ``extractor`` console script."""
     app()
