@@ -1,0 +1,130 @@
+"""`extractor eval`: tables, JSON, errors listed escaped, and one-line failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_brat import write_corpus
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.gold import GoldArticle, GoldQuote, GoldSpan, write_gold
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "gold" / "gold.jsonl"
+ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
+
+
+@pytest.fixture(autouse=True)
+def _no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def eval_json(*args: str) -> dict[str, Any]:
+    result = runner.invoke(app, ["eval", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def counts(data: dict[str, Any], name: str) -> tuple[int, int, int]:
+    row = data["types"][name] if name != "overall" else data["overall"]
+    return row["gold"], row["predicted"], row["matched"]
+
+
+def test_offline_path_scored_against_the_shipped_gold() -> None:
+    data = eval_json("--gold", str(GOLD), "--offline")
+    assert data["articles"] == 5
+    assert counts(data, "quotes") == (23, 13, 9)
+    assert counts(data, "commitments") == (13, 0, 0) and counts(data, "events") == (18, 0, 0)
+    assert data["grounding"]["exact_share"] == 1.0 and data["errors"] == []
+
+
+def test_an_extract_json_file_pairs_with_its_gold_article(tmp_path: Path) -> None:
+    extracted = runner.invoke(app, ["extract", str(ARTICLE), "--offline", "--format", "json"])
+    assert extracted.exit_code == 0
+    pred = tmp_path / "result.json"
+    pred.write_text(extracted.stdout, encoding="utf-8")
+    data = eval_json("--gold", str(GOLD), "--pred", str(pred), "--show-errors", "2")
+    assert counts(data, "quotes") == (23, 7, 7)  # the 7 offline quotes of the example, right
+    assert len(data["missing_predictions"]) == 4  # the other gold articles, all missed
+    assert [e["error"] for e in data["errors"]] == ["miss", "miss"]  # no false hit
+
+
+def test_batch_lines_pair_by_id_and_a_failed_line_is_named(tmp_path: Path) -> None:
+    extracted = runner.invoke(app, ["extract", str(ARTICLE), "--offline", "--format", "json"])
+    result = json.loads(extracted.stdout)
+    lines = [
+        {"id": "peacekeepers-2025-08-27.txt", "source": "x", "result": result},
+        {"id": "hagel-afghanistan-2014-05-27.txt", "source": "y", "error": "ExtractionError",
+         "message": "never grounded", "partial": None},
+    ]  # fmt: skip
+    pred = tmp_path / "results.jsonl"
+    pred.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    data = eval_json("--gold", str(GOLD), "--pred", str(pred))
+    assert counts(data, "quotes") == (23, 7, 7)
+    assert data["failed_predictions"] == {
+        "hagel-afghanistan-2014-05-27": "ExtractionError: never grounded"
+    }
+    assert len(data["missing_predictions"]) == 3
+
+
+def test_the_table_lists_errors_with_control_characters_escaped(tmp_path: Path) -> None:
+    text = 'Ann Lee said: "Stop \x1b[2J now." Bo Diaz said: "No."'
+    start = text.index("Stop")
+    passage = "Stop \x1b[2J now."
+    article = GoldArticle(
+        id="hostile",
+        text=text,
+        annotated=["quotes"],
+        quotes=[
+            GoldQuote(
+                span=GoldSpan(start=start, end=start + len(passage), text=passage),
+                speaker="Someone Else",
+            )
+        ],
+    )
+    write_gold([article], tmp_path / "gold.jsonl")
+    result = runner.invoke(
+        app, ["eval", "--gold", str(tmp_path / "gold.jsonl"), "--offline", "--show-errors", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\\x1b[2J" in result.stdout
+    assert "quotes" in result.stdout and "precision" in result.stdout
+    assert "misses (1, showing 1):" in result.stdout
+    assert "false hits (2, showing 2):" in result.stdout
+    assert "gold 'Someone Else'" in result.stdout
+
+
+def test_brat_gold_scores_the_offline_path(tmp_path: Path) -> None:
+    write_corpus(tmp_path)
+    data = eval_json("--gold", str(tmp_path), "--gold-format", "brat", "--offline")
+    assert counts(data, "quotes") == (3, 3, 3)
+    assert list(data["types"]) == ["quotes"]
+    all_kinds = eval_json(
+        "--gold", str(tmp_path), "--gold-format", "brat", "--brat-quotes", "all", "--offline"
+    )
+    assert counts(all_kinds, "quotes") == (4, 3, 3)  # 'the harbour stays open' is reported
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--gold", str(GOLD)], "give --pred PRED"),
+        (["--gold", str(GOLD), "--offline", "--pred", str(GOLD)], "give --pred PRED"),
+        (["--gold", str(ROOT / "gold"), "--offline"], "for brat standoff add --gold-format brat"),
+        (["--gold", "missing.jsonl", "--offline"], "no such gold file"),
+        (["--gold", str(GOLD), "--pred", "missing.json"], "no such prediction file"),
+        (["--gold", str(GOLD), "--pred", str(GOLD)], "not an extraction result"),
+    ],
+)
+def test_failures_are_one_error_line_with_exit_2(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["eval", *args])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
