@@ -54,6 +54,9 @@ def test_an_extract_json_file_pairs_with_its_gold_article(tmp_path: Path) -> Non
     assert counts(data, "quotes") == (23, 7, 7)  # the 7 offline quotes of the example, right
     assert len(data["missing_predictions"]) == 4  # the other gold articles, all missed
     assert [e["error"] for e in data["errors"]] == ["miss", "miss"]  # no false hit
+    alone = eval_json("--gold", str(GOLD), "--pred", str(pred), "--paired-only")
+    assert alone["articles"] == 1 and alone["missing_predictions"] == []
+    assert counts(alone, "quotes") == (13, 7, 7)
 
 
 def test_batch_lines_pair_by_id_and_a_failed_line_is_named(tmp_path: Path) -> None:

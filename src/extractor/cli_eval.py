@@ -1,6 +1,6 @@
 """``extractor eval``: score predictions (or the offline path) against gold, in a table or JSON.
 
-    extractor eval --gold gold/gold.jsonl --pred result.json
+    extractor eval --gold gold/gold.jsonl --pred result.json --paired-only  # its article only
     extractor eval --gold gold/gold.jsonl --offline               # the rules-only path itself
     extractor eval --gold DIR --gold-format brat --offline        # brat standoff (PolNeAR)
     extractor eval --gold DIR --gold-format brat --pred results.jsonl --format json
@@ -185,6 +185,7 @@ def _score(
     gold_format: GoldFormat,
     brat_quotes: BratQuotes,
     offline: bool,
+    paired_only: bool = False,
 ) -> EvalReport:
     if (pred is None) == (not offline):
         raise InputError("give --pred PRED (a result or batch file) or --offline, not both")
@@ -202,6 +203,10 @@ def _score(
         return evaluate(loaded, offline_predictions(loaded))
     assert pred is not None
     paired, _left = pair_predictions(loaded, read_predictions(pred), base=base)
+    if paired_only:
+        loaded = [g for g in loaded if g.article.id in paired]
+        if not loaded:
+            raise InputError(f"{pred}: no prediction belongs to any gold article in {gold}")
     results = {k: p.result for k, p in paired.items()}
     failed = {k: p.error for k, p in paired.items() if p.error is not None}
     return evaluate(loaded, results, failed=failed)
@@ -232,6 +237,10 @@ def eval_command(
     offline: Annotated[
         bool, typer.Option("--offline", help="Score the offline path (rules, no model) itself.")
     ] = False,
+    paired_only: Annotated[
+        bool,
+        typer.Option("--paired-only", help="Score only the gold articles that have a prediction."),
+    ] = False,
     output: Annotated[ReportFormat, typer.Option("--format", help="table or json.")] = (
         ReportFormat.TABLE
     ),
@@ -243,7 +252,7 @@ def eval_command(
     from extractor.cli import fail, stdout
 
     try:
-        report = _score(gold, pred, gold_format, brat_quotes, offline)
+        report = _score(gold, pred, gold_format, brat_quotes, offline, paired_only)
     except ExtractorError as error:
         fail(error)
     except OSError as exc:
