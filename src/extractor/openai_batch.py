@@ -720,13 +720,20 @@ def run_openai_batch(
     settings: Settings,
     errors_file: Path | None = None,
     retry_failed: bool = False,
+    offline: bool = False,
     console: Console | None = None,
     service: BatchService | None = None,
     extractor: Extractor | None = None,
 ) -> BatchAPISummary:
     """`extractor batch --via openai-batch`: the articles of `items` not yet in `out`, through
     the Batch API, written as `extractor.batch.run_batch` writes them (same lines, same files,
-    same resume); the batch's state kept beside `out` (`state_path`)."""
+    same resume); the batch's state kept beside `out` (`state_path`). `offline` (no model
+    configured, or asked for) is a `ConfigurationError`: a batch needs a model."""
+    if offline:
+        raise errors.ConfigurationError(
+            "--via openai-batch needs a model: set OPENAI_API_KEY (or --base-url for a server "
+            "that offers the Batch API); --offline runs no model"
+        )
     if settings.mode is Mode.AUTO:
         from extractor.doctor import resolve_mode
 
