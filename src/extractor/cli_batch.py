@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,13 @@ from extractor.settings import Mode, load_settings
 __all__ = ["EXIT_SOME_FAILED", "batch"]
 
 EXIT_SOME_FAILED = 1
+
+
+class Via(str, Enum):
+    """Which way the requests go: the normal API, or OpenAI's Batch API (extractor.openai_batch)."""
+
+    API = "api"
+    OPENAI_BATCH = "openai-batch"
 
 
 def _prices(path: Path | None) -> dict[str, tuple[float, float]] | None:
@@ -109,6 +117,13 @@ def batch(
         ),
     ] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logs.")] = 0,
+    via: Annotated[
+        Via,
+        typer.Option(
+            help="api: each article as it finishes; openai-batch: OpenAI's Batch API, half the "
+            "price, within 24 h (the batch is kept beside --out: the same command resumes it).",
+        ),
+    ] = Via.API,
 ) -> None:
     """Extract every article of INPUT... into --out, one JSON line each, resumable.
 
@@ -140,6 +155,22 @@ def batch(
         if extra is not None:
             settings = load_settings(settings, prices={**settings.prices, **extra})
         items = read_inputs(inputs, glob=glob)
+        if via is Via.OPENAI_BATCH:  # loads openai only here
+            from rich.console import Console
+
+            from extractor.openai_batch import run_openai_batch
+
+            summary: BatchSummary = run_openai_batch(
+                items,
+                out=out,
+                settings=settings,
+                errors_file=errors_file,
+                retry_failed=retry_failed,
+                offline=offline or not has_model(settings),
+                console=Console(stderr=True),
+            )
+            _report(summary, out, errors_file)
+            return
         if offline or not has_model(settings):
             typer.echo(OFFLINE_NOTE if offline else NO_MODEL_NOTE, err=True)
             offline = True
