@@ -12,16 +12,21 @@ HTTP exchanges (tests/cassettes/test_openai_batch/), so the client's exact reque
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from batch_api_server import BatchAPIServer, Failure, perfect_reply
+from typer.testing import CliRunner
 
 from extractor import Extractor, openai_batch
 from extractor.batch import run_batch
 from extractor.batch_inputs import BatchItem, read_inputs
+from extractor.cli import _PlainUsage
+from extractor.cli_batch import batch
 from extractor.errors import BadResponseError, ConfigurationError
 from extractor.openai_batch import BatchJobError, run_openai_batch, state_path
 from extractor.settings import Mode, Settings, load_settings
@@ -382,3 +387,66 @@ def test_summary_prices_batch_tokens_at_half(
     )
     text = "\n".join(summary.lines(out, tmp_path / "e.jsonl"))
     assert f"${full / 2:,.4f} for {batch.total_tokens:,} tokens at half price" in text
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+command = typer.Typer()
+command.command(cls=_PlainUsage)(batch)
+runner = CliRunner()
+
+
+def invoke(*args: str, **variables: str) -> Any:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EXTRACTOR_"))}
+    return runner.invoke(command, list(args), env={**clean, **variables})
+
+
+def test_command_via_openai_batch(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    out = tmp_path / "results.jsonl"
+    news = str(Path(inputs[0].source).parent)
+    options = ["--out", str(out), "--base-url", server.base_url, "--max-tokens", "1024"]
+    result = invoke(news, *options, "--via", "openai-batch", "--no-cache", OPENAI_API_KEY=FAKE_KEY)
+    assert result.exit_code == 0, result.output
+    assert [row["id"] for row in lines(out)] == ["a-shared.txt", "b-short.txt", "c-long.txt"]
+    assert "batch: 3 article(s); 3 extracted now" in result.stdout
+    assert (
+        "Batch API: batch batch-2; 5 request(s) read, 5 accepted as they came; "
+        "re-asked via the API: 0" in result.stdout
+    )
+    assert "tokens at half price" in result.stdout  # gpt-4o-mini has a price
+
+    again = invoke(news, *options, "--via", "openai-batch", "--no-cache", OPENAI_API_KEY=FAKE_KEY)
+    assert again.exit_code == 0 and "3 already in" in again.stdout
+    assert server.count("POST", "/files") == 1
+
+
+def test_command_via_openai_batch_needs_a_model(inputs: list[BatchItem], tmp_path: Path) -> None:
+    news = str(Path(inputs[0].source).parent)
+    result = invoke(news, "--out", str(tmp_path / "r.jsonl"), "--via", "openai-batch")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --via openai-batch needs a model")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_command_a_failed_batch_is_one_error_line(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.statuses = ["validating", "failed"]
+    server.batch_errors = [{"code": "invalid_request", "message": "\x1b[2Jbad\nline", "line": 2}]
+    news = str(Path(inputs[0].source).parent)
+    out = tmp_path / "r.jsonl"
+    result = invoke(
+        news,
+        "--out",
+        str(out),
+        "--base-url",
+        server.base_url,
+        "--via",
+        "openai-batch",
+        OPENAI_API_KEY=FAKE_KEY,
+    )
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: batch batch-2 failed: invalid_request: \\x1b[2Jbad")
+    assert len(result.stderr.splitlines()) == 1
