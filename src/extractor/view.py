@@ -593,9 +593,9 @@ _CSS = """
 --ink:#1d232b;--muted:#65707d;--line:#e3e6ea;--paper:#fff;--panel:#f6f7f9}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);
-background:var(--panel)}
-header.top{position:sticky;top:0;z-index:5;background:var(--paper);
-border-bottom:1px solid var(--line);padding:10px 18px;display:flex;flex-wrap:wrap;gap:8px 24px;
+background:var(--panel);height:100vh;display:flex;flex-direction:column}
+header.top{flex:none;background:var(--paper);border-bottom:1px solid var(--line);
+padding:10px 18px;display:flex;flex-wrap:wrap;gap:8px 24px;
 align-items:center}
 h1{font-size:17px;margin:0;font-weight:650}
 h1 .sub{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}
@@ -608,9 +608,8 @@ border-radius:6px;border:1px solid var(--line)}
 .filters .count{color:var(--muted)}
 .filters input[type=search]{width:220px;padding:3px 6px;border:1px solid #c9ced5;border-radius:5px}
 #shown{color:var(--muted)}
-.layout{display:grid;grid-template-columns:250px minmax(0,1fr);min-height:calc(100vh - 52px)}
-nav{border-right:1px solid var(--line);background:var(--paper);overflow:auto;
-max-height:calc(100vh - 52px);position:sticky;top:52px}
+.layout{flex:1;min-height:0;display:grid;grid-template-columns:250px minmax(0,1fr)}
+nav{border-right:1px solid var(--line);background:var(--paper);overflow:auto}
 nav ol{list-style:none;margin:0;padding:6px 0}
 nav a{display:flex;justify-content:space-between;gap:6px;padding:6px 12px;color:var(--ink);
 text-decoration:none;border-left:3px solid transparent}
@@ -624,9 +623,12 @@ nav .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .n{font-size:11px;min-width:20px;text-align:center;border-radius:9px;padding:0 5px;color:#fff}
 .n.quote{background:var(--quote)}.n.commitment{background:var(--commitment)}
 .n.event{background:var(--event)}
-main{padding:16px 22px;min-width:0}
+main{padding:16px 22px;min-width:0;overflow:auto}
+.js main{overflow:hidden;display:flex;flex-direction:column}
 .js section.article{display:none}
-.js section.article.current{display:block}
+.js section.article.current{display:flex;flex-direction:column;flex:1;min-height:0;margin:0}
+.js .body{flex:1;min-height:0;grid-template-rows:minmax(0,1fr)}
+.js .main-col{overflow:auto;height:100%;padding-bottom:12px}
 section.article{margin-bottom:28px}
 .article-head{display:flex;justify-content:space-between;gap:16px;align-items:flex-start}
 h2{font-size:16px;margin:0 0 2px;word-break:break-all}
@@ -649,8 +651,8 @@ text-underline-offset:9px}
 mark.hl.rules{text-decoration-style:dashed}
 mark.hl.off{background-color:transparent;text-decoration-line:none;cursor:auto}
 mark.hl.selected{outline:2px solid var(--ink);outline-offset:1px}
-.side{position:sticky;top:68px;max-height:calc(100vh - 84px);display:flex;flex-direction:column;
-gap:8px;min-height:0}
+.side{display:flex;flex-direction:column;gap:8px;min-height:0}
+.js .side{height:100%}
 .side h3{font-size:13px;margin:4px 0 0;text-transform:uppercase;letter-spacing:.04em;
 color:var(--muted)}
 .side h3 .sum{text-transform:none;letter-spacing:0;font-weight:400}
@@ -685,8 +687,9 @@ padding:8px 14px}
 .ruled-list q{background:#eceef1;padding:0 2px}
 .ctx{font-family:Georgia,serif}
 [hidden]{display:none!important}
-@media (max-width:1000px){.layout{grid-template-columns:1fr}nav{position:static;max-height:30vh}
-.body{grid-template-columns:1fr}.side{position:static;max-height:none}}
+@media (max-width:1000px){body{height:auto;display:block}.layout{display:block}
+nav{max-height:30vh}.js main{display:block;overflow:visible}.body{grid-template-columns:1fr}
+.js section.article.current{display:block}.js .main-col,.js .side{height:auto;overflow:visible}}
 """
 
 _SCRIPT = """
@@ -750,7 +753,7 @@ _SCRIPT = """
     s.classList.add("current"); current = s;
     links[s.id].setAttribute("aria-current", "true");
     reveal(navBox, links[s.id]);
-    window.scrollTo(0, 0);
+    s.querySelector(".main-col").scrollTop = 0;
   }
   function select(rid, fromList) {
     var rec = data[rid];
