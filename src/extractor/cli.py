@@ -336,6 +336,11 @@ from extractor.cli_eval import eval_command  # noqa: E402
 app.command("eval", cls=_PlainUsage)(eval_command)
 
 
+from extractor.cli_batch import batch  # noqa: E402
+
+app.command(cls=_PlainUsage)(batch)
+
+
 def main() -> None:
     """Entry point of the ``extractor`` console script."""
     app()
