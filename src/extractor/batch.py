@@ -23,6 +23,10 @@ Resume, what "done" means:
   (removed when none is), so after ``retry_failed`` it lists only what failed again.
 - a failure every article would share stops the run (`STOPPING`: wrong key, unknown model, a
   setting that cannot work): it is raised, not written, and a later run redoes what is left.
+  So does a server that fails (`SERVER_DOWN`: unreachable, 5xx or 429 after every retry) for
+  `STOP_AFTER` (10) articles in a row with no success between (`ServerDownError`): those
+  articles are not written to the errors file, so the same command redoes them; a server
+  failure followed by a success is an ordinary failure, written.
 """
 
 from __future__ import annotations
@@ -40,10 +44,14 @@ from extractor.batch_files import LineWriter, compact_errors, lock, recover
 from extractor.batch_inputs import BatchItem, Readable
 from extractor.batch_lines import ArticleOutcome, Timing, dump_line, error_line, result_line
 from extractor.errors import (
+    APIError,
     AuthenticationError,
     ConfigurationError,
+    ConnectionFailedError,
     ExtractorError,
     ModelNotFoundError,
+    RateLimitError,
+    ServerError,
 )
 from extractor.models import Usage
 from extractor.offline import extract_offline
@@ -55,9 +63,11 @@ if TYPE_CHECKING:
     from extractor.extractor import Extractor
 
 __all__ = [
+    "SERVER_DOWN",
     "STOPPING",
     "BatchRun",
     "BatchSummary",
+    "ServerDownError",
     "aoffline_outcomes",
     "errors_path",
     "run_batch",
@@ -69,6 +79,17 @@ STOPPING: tuple[type[ExtractorError], ...] = (
     ConfigurationError,
 )
 """Errors every article would meet alike: they stop a run instead of filling the errors file."""
+
+SERVER_DOWN: tuple[type[ExtractorError], ...] = (ConnectionFailedError, ServerError, RateLimitError)
+"""Server failures (after every retry): `STOP_AFTER` of them in a row, no success between, stop
+the run; those articles are then not written to the errors file, so the same command redoes
+them once the server is back."""
+
+STOP_AFTER = 10
+
+
+class ServerDownError(APIError):
+    """The server failed for `STOP_AFTER` articles in a row: the run stopped."""
 
 
 def errors_path(out: Path) -> Path:
@@ -167,6 +188,8 @@ class BatchRun:
         self._started = 0.0
         self._writers: tuple[LineWriter, LineWriter] | None = None
         self._held: Any = None
+        self._held_back: list[ArticleOutcome] = []
+        self.stop_after = STOP_AFTER
 
     def __enter__(self) -> BatchRun:
         """Lock the output, cut torn lines, read what is done, open the writers."""
@@ -206,9 +229,33 @@ class BatchRun:
         return todo
 
     def emit(self, outcome: ArticleOutcome) -> None:
-        """Write `outcome` as a line (output or errors file); a `STOPPING` error is raised."""
-        if outcome.error is not None and isinstance(outcome.error, STOPPING):
-            raise outcome.error
+        """Write `outcome` as a line (output or errors file); a `STOPPING` error is raised.
+
+        A `SERVER_DOWN` failure is held until a later article does not fail that way (then it
+        is written); `STOP_AFTER` held in a row raise `ServerDownError`, and are not written.
+        """
+        error = outcome.error
+        if error is not None and isinstance(error, STOPPING):
+            raise error
+        if error is not None and isinstance(error, SERVER_DOWN):
+            self._held_back.append(outcome)
+            if len(self._held_back) >= self.stop_after:
+                raise ServerDownError(
+                    f"the server failed for {len(self._held_back)} articles in a row, the last "
+                    f"with: {visible(str(error), one_line=True)}",
+                    status=getattr(error, "status", None),
+                )
+            return
+        self._release()
+        self._write(outcome)
+
+    def _release(self) -> None:
+        """Write the server failures held back: the server answered since, so they count."""
+        held, self._held_back = self._held_back, []
+        for outcome in held:
+            self._write(outcome)
+
+    def _write(self, outcome: ArticleOutcome) -> None:
         assert self._writers is not None, "emit() inside 'with BatchRun(...)' only"
         source, url, title = _where(self._items.get(outcome.id), outcome.id)
         with self._lock:
@@ -238,6 +285,8 @@ class BatchRun:
         """Write what is queued, compact the errors file, finish the summary, unlock."""
         try:
             if self._writers is not None:
+                if kind is None:  # a run that ended: its server failures are failures
+                    self._release()
                 out, errors = self._writers
                 out.close()
                 errors.close()
