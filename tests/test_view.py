@@ -574,3 +574,44 @@ def test_the_page_fits_200_articles_in_one_file(tmp_path: Path) -> None:
     assert len(page.texts) == 200 and len(page.starts) == 400
     assert len(set(page.starts)) == 400  # record ids unique across the page
     assert re.fullmatch(r"r\d+", next(iter(page.starts)))
+
+
+def test_a_real_batch_output_and_its_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`extractor batch` (no model: the rules' quotes) over a folder and a JSONL dump, then view."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "a.txt").write_bytes(ARTICLE.read_bytes())
+    crlf = '\ufeffdate 2025-08-01\r\nAnn Lee said "we will go" today.\r\n'
+    (tmp_path / "news" / "b.txt").write_bytes(crlf.encode("utf-8"))
+    dump = [
+        {"id": "x1", "text": 'Bob Roy said "no way" to them.', "title": "Roy says no"},
+        {"id": 7, "text": 'He said "fine" and left, the "Plan" dead.'},
+    ]
+    (tmp_path / "dump.jsonl").write_text("\n".join(json.dumps(d) for d in dump) + "\n")
+    ran = runner.invoke(app, ["batch", "news", "dump.jsonl", "--out", "out.jsonl", "--no-cache"])
+    assert ran.exit_code == 0, ran.output
+
+    made = view("out.jsonl", "--out", "page.html")
+    assert made.exit_code == 0, made.output
+    articles = load_articles([tmp_path / "out.jsonl"])
+    texts = {a.name: a.text for a in articles}
+    assert texts == {
+        "a.txt": ARTICLE.read_text(encoding="utf-8"),
+        "b.txt": (tmp_path / "news" / "b.txt").read_text(encoding="utf-8"),
+        "x1": dump[0]["text"],
+        "7": dump[1]["text"],
+    }
+    page = Page((tmp_path / "page.html").read_text(encoding="utf-8"))
+    assert page.texts == [a.text for a in articles]
+    quotes = [
+        ("quote", q.span.start, q.span.end) for a in articles for q in a.result.quotes if q.span
+    ]
+    assert len(quotes) == 10
+    assert_highlights_exact(page, quotes)
+
+
+def test_usage_errors_are_one_line(tmp_path: Path) -> None:
+    assert "missing option '--out'" in one_line_error(view(str(tmp_path / "r.json")))
+    assert "missing argument 'RESULT'" in one_line_error(view("--out", "x.html"))
