@@ -11,11 +11,13 @@ HTTP exchanges (tests/cassettes/test_openai_batch/), so the client's exact reque
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import typer
@@ -31,7 +33,7 @@ from extractor.errors import BadResponseError, ConfigurationError
 from extractor.openai_batch import BatchJobError, run_openai_batch, state_path
 from extractor.settings import Mode, Settings, load_settings
 
-from conftest import ARTICLE_PATH, FAKE_KEY
+from conftest import ARTICLE_PATH, FAKE_KEY, SCRIPTED_BASE_URL
 
 # Written for these tests (not from any corpus): a short article with one quotation.
 SHORT = (
@@ -450,3 +452,47 @@ def test_command_a_failed_batch_is_one_error_line(
     assert result.exit_code == 3
     assert result.stderr.startswith("error: batch batch-2 failed: invalid_request: \\x1b[2Jbad")
     assert len(result.stderr.splitlines()) == 1
+
+
+# --- a recorded exchange --------------------------------------------------------------------------
+
+
+@pytest.mark.vcr
+@pytest.mark.scripted
+def test_recorded_exchange_replays(
+    record_mode: str, vcr: Any, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    """Replays tests/cassettes/test_openai_batch/test_recorded_exchange_replays.yaml: the
+    client's HTTP exchange with the hand-written Batch API stand-in (perfect-model replies), made
+    with ``pytest tests/test_openai_batch.py::test_recorded_exchange_replays
+    --record-mode=rewrite``. Replay needs no server: nothing listens at SCRIPTED_BASE_URL."""
+    with contextlib.ExitStack() as stack:
+        if record_mode == "none":
+            base_url = SCRIPTED_BASE_URL
+        else:
+            base_url = stack.enter_context(BatchAPIServer()).base_url
+        settings = load_settings(
+            base_url=base_url, api_key=FAKE_KEY, batch_poll_interval=60, cache=False
+        )
+        out = tmp_path / "results.jsonl"
+        summary = run_openai_batch(inputs[:2], out=out, settings=settings)
+    assert [(r.method, urlsplit(r.uri).path) for r in vcr.requests] == [
+        ("POST", "/v1/files"),
+        ("POST", "/v1/batches"),
+        ("GET", "/v1/batches/batch-2"),
+        ("GET", "/v1/batches/batch-2"),
+        ("GET", "/v1/batches/batch-2"),
+        ("GET", "/v1/files/file-3/content"),
+    ]
+    assert vcr.all_played or record_mode != "none"
+    upload = vcr.requests[0].body.replace(b"\r\n", b"\n").split(b"\n")
+    sent = [json.loads(line) for line in upload if line.startswith(b'{"custom_id"')]
+    assert [line["custom_id"] for line in sent] == ["a-shared.txt#0", "b-short.txt#0"]
+    assert summary.report.batches == ["batch-2"] and summary.report.accepted == 2
+    rows = lines(out)
+    assert [row["id"] for row in rows] == ["a-shared.txt", "b-short.txt"]
+    for row, item in zip(rows, inputs, strict=False):
+        text = Path(item.source).read_text(encoding="utf-8")
+        for quote in row["result"]["quotes"]:
+            assert text[quote["span"]["start"] : quote["span"]["end"]] == quote["span"]["text"]
+    assert rows[1]["result"]["quotes"][0]["speaker"]["name"] == "Mayor Ana Ortiz"
