@@ -152,11 +152,7 @@ class ResponseCache:
                 connection.close()
                 raise
         except (OSError, sqlite3.Error) as exc:
-            raise errors.ConfigurationError(
-                f"the response cache at {self.path} cannot be used ({exc}); set cache_dir "
-                "(EXTRACTOR_CACHE_DIR) to a writable folder, delete the file, or turn the "
-                "cache off (--no-cache)"
-            ) from None
+            raise self._unusable(exc) from None
         self._connection, self._pid = connection, os.getpid()
         return connection
 
@@ -210,20 +206,34 @@ class ResponseCache:
         """Remove every stored reply; how many there were."""
         with self._lock:
             connection = self._connect()
-            count = int(connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
-            connection.execute("DELETE FROM responses")
-            connection.execute("VACUUM")
+            try:
+                count = int(connection.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+                connection.execute("DELETE FROM responses")
+                connection.execute("VACUUM")
+            except sqlite3.Error as exc:
+                raise self._unusable(exc) from None
         return count
 
     def stats(self) -> tuple[int, int]:
         """How many replies are stored, and their bytes."""
         with self._lock:
-            row = (
-                self._connect()
-                .execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM responses")
-                .fetchone()
-            )
+            try:
+                row = (
+                    self._connect()
+                    .execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM responses")
+                    .fetchone()
+                )
+            except sqlite3.Error as exc:
+                raise self._unusable(exc) from None
         return int(row[0]), int(row[1])
+
+    def _unusable(self, exc: Exception) -> errors.ConfigurationError:
+        """The error for a store that cannot be used."""
+        return errors.ConfigurationError(
+            f"the response cache at {self.path} cannot be used ({exc}); set cache_dir "
+            "(EXTRACTOR_CACHE_DIR) to a writable folder, delete the file, or turn the "
+            "cache off (--no-cache)"
+        )
 
     def close(self) -> None:
         """Close this process's connection; the next use opens it again."""

@@ -580,16 +580,16 @@ class ControlledTransport(httpx2.BaseTransport):
             replayed = controls.replayed(key, controls.cache.get(key))
             if replayed is not None:
                 return replayed
-        ticket = None
+        ticket, booked = None, None
         if controls.limiter is not None:
             cost, max_wait = controls.booking(request)
             booked = controls.limiter.reserve(cost, max_wait)
             if booked is None:
                 raise controls.too_late(max_wait)
             ticket = booked.ticket
-            if booked.wait > 0:
-                sleep(booked.wait)
         try:
+            if booked is not None and booked.wait > 0:
+                sleep(booked.wait)  # cancelled here: the booking is closed below
             response = self._inner.handle_request(request)
             body = None
             if controls.wants_body(response):
@@ -628,16 +628,16 @@ class AsyncControlledTransport(httpx2.AsyncBaseTransport):
             replayed = controls.replayed(key, stored)
             if replayed is not None:
                 return replayed
-        ticket = None
+        ticket, booked = None, None
         if controls.limiter is not None:
             cost, max_wait = controls.booking(request)
             booked = controls.limiter.reserve(cost, max_wait)
             if booked is None:
                 raise controls.too_late(max_wait)
             ticket = booked.ticket
-            if booked.wait > 0:
-                await asleep(booked.wait)
         try:
+            if booked is not None and booked.wait > 0:
+                await asleep(booked.wait)  # cancelled here: the booking is closed below
             response = await self._inner.handle_async_request(request)
             body = None
             if controls.wants_body(response):
