@@ -131,3 +131,16 @@ def test_failures_are_one_error_line_with_exit_2(args: list[str], message: str) 
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_extractor_batch_output_scores_like_the_offline_path(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus)
+    out = tmp_path / "results.jsonl"
+    batch = runner.invoke(app, ["batch", str(corpus / "text"), "--offline", "-o", str(out)])
+    assert batch.exit_code == 0, batch.output
+    gold = ["--gold", str(corpus), "--gold-format", "brat"]
+    from_batch = eval_json(*gold, "--pred", str(out))
+    direct = eval_json(*gold, "--offline")
+    assert counts(from_batch, "quotes") == counts(direct, "quotes") == (3, 3, 3)
+    assert from_batch["speakers"] == direct["speakers"]
