@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import vcr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extractor import Article, ArticleExtraction, Extractor
 from extractor.evaluation import Counts, covered, evaluate, normalise_name, same_actor
@@ -362,3 +364,90 @@ def test_scoring_loads_neither_openai_nor_instructor() -> None:
     subprocess.run(
         [sys.executable, "-c", code, str(ROOT / "gold" / "gold.jsonl")], check=True, timeout=60
     )
+
+
+def as_prediction(article: GoldArticle) -> ArticleExtraction:
+    """The gold records themselves, as a result the library could have given."""
+
+    def placed(s: GoldSpan) -> Span:
+        return Span(start=s.start, end=s.end, text=s.text)
+
+    return ArticleExtraction(
+        quotes=[
+            Quote(
+                text=q.span.text,
+                speaker=Actor(name=q.speaker or "unknown"),
+                kind=q.kind or QuoteKind.DIRECT,
+                span=placed(q.span),
+            )
+            for q in article.quotes
+        ],
+        commitments=[
+            Commitment(
+                actor=Actor(name=c.actor),
+                polarity=c.polarity,
+                kind=c.kind or CommitmentKind.PROMISE,
+                action=c.action or "act",
+                evidence=c.span.text,
+                span=placed(c.span),
+            )
+            for c in article.commitments
+        ],
+        events=[
+            Event(
+                kind=e.kind,
+                summary=e.summary or "it happened",
+                status=EventStatus.OCCURRED,
+                evidence=e.span.text,
+                date=e.date,
+                date_end=e.date_end,
+                span=placed(e.span),
+            )
+            for e in article.events
+        ],
+    )
+
+
+def test_the_shipped_gold_predicted_as_itself_scores_perfectly() -> None:
+    gold = read_gold(ROOT / "gold" / "gold.jsonl")
+    report = evaluate(gold, {g.article.id: as_prediction(g.article) for g in gold})
+    for name, c in report.types.items():
+        assert c.gold == c.predicted == c.matched > 0, name
+    assert report.errors == [] and report.dates.accuracy == 1.0
+    assert report.speakers.named_accuracy == report.speakers.pronoun_accuracy == 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    gold_spans=st.lists(st.tuples(st.integers(0, 60), st.integers(1, 30)), max_size=6),
+    pred_spans=st.lists(st.tuples(st.integers(0, 60), st.integers(1, 30)), max_size=6),
+)
+def test_counts_and_errors_always_agree(
+    gold_spans: list[tuple[int, int]], pred_spans: list[tuple[int, int]]
+) -> None:
+    """Whatever the spans: one to one, and every unmatched record listed exactly once."""
+    text = "abcdefghij" * 10
+    g = GoldArticle(
+        id="a",
+        text=text,
+        annotated=["quotes"],
+        quotes=[
+            GoldQuote(span=GoldSpan(start=a, end=a + n, text=text[a : a + n]), speaker="Ann Lee")
+            for a, n in gold_spans
+        ],
+    )
+    preds = [
+        Quote(
+            text=text[a : a + n],
+            speaker=Actor(name="Lee"),
+            kind=QuoteKind.DIRECT,
+            span=Span(start=a, end=a + n, text=text[a : a + n]),
+        )
+        for a, n in pred_spans
+    ]
+    report = evaluate([g], {"a": ArticleExtraction(quotes=preds)})
+    c = report.types["quotes"]
+    assert c.matched <= min(c.gold, c.predicted)
+    assert sum(e.error == "miss" for e in report.errors) == c.gold - c.matched
+    assert sum(e.error == "false hit" for e in report.errors) == c.predicted - c.matched
+    assert report.quote_spans.matched == c.matched  # the speakers always agree here
