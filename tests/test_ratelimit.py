@@ -30,7 +30,7 @@ from extractor.ratelimit import (
 )
 from extractor.settings import load_settings
 from extractor.transport import RateLimitWaitError as TooLate
-from extractor.transport import http_client
+from extractor.transport import async_http_client, http_client
 
 from handwritten import replies
 from scripted_server import Reply, ScriptedServer, completion, error_body
@@ -474,3 +474,48 @@ def test_a_wait_past_the_deadline_fails_at_once(server: ScriptedServer, clock: C
     assert isinstance(caught.value, TooLate)
     assert "requests_per_minute" in str(caught.value) and "deadline" in str(caught.value)
     assert len(server.requests) == 1 and clock.slept == []
+
+
+class Remote:
+    """A limiter hosted elsewhere (as a Dask Actor would be): only the interface, calls logged."""
+
+    def __init__(self, inner: RateLimiter) -> None:
+        self.inner = inner
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def reserve(self, cost: int, max_wait: float | None = None) -> Any:
+        self.calls.append(("reserve", (cost, max_wait)))
+        return self.inner.reserve(cost, max_wait)
+
+    def observe(
+        self, ticket: int | None, status: int, headers: Any, tokens: int | None = None
+    ) -> None:
+        self.calls.append(("observe", (ticket, status, tokens)))
+        self.inner.observe(ticket, status, headers, tokens)
+
+
+def test_any_limiter_with_the_interface_can_be_plugged_in(
+    server: ScriptedServer, clock: Clock
+) -> None:
+    server.responder = lambda request: ok()
+    remote = Remote(RateLimiter(1, clock=clock))
+    settings = load_settings(model="gpt-4o-mini", base_url=server.base_url, api_key=KEY)
+    client = openai.AsyncOpenAI(
+        base_url=server.base_url,
+        api_key=KEY,
+        max_retries=0,
+        http_client=async_http_client(settings, limiter=remote),
+    )
+    extractor = Extractor(settings=settings, async_client=client)
+
+    async def twice() -> None:
+        await extractor.aextract(TEXT)
+        await extractor.aextract(TEXT)
+
+    asyncio.run(twice())
+    names = [name for name, _ in remote.calls]
+    assert names == ["reserve", "observe", "reserve", "observe"]
+    cost, max_wait = remote.calls[0][1]
+    assert cost > settings.max_tokens and max_wait is None  # estimated; no deadline set
+    assert remote.calls[1][1] == (1, 200, 120)  # the server's token count passed on
+    assert clock.slept == [60.5]
