@@ -193,3 +193,15 @@ def test_the_offline_path_scored_against_brat_gold(tmp_path: Path) -> None:
     assert (quotes.gold, quotes.predicted, quotes.matched) == (3, 3, 3)
     assert (report.speakers.named, report.speakers.named_right) == (2, 2)
     assert report.speakers.unnamed == 1
+
+
+def test_crlf_texts_keep_their_offsets_and_the_offline_path_follows(tmp_path: Path) -> None:
+    from extractor.cli_eval import offline_predictions
+
+    text = TEXT.replace("\n", "\r\n")
+    (tmp_path / "ferry.txt").write_bytes(text.encode("utf-8"))
+    (tmp_path / "ferry.ann").write_text(ann_for(text), encoding="utf-8")
+    gold = read_brat(tmp_path)
+    assert gold[0].text == text  # line ends untouched: brat offsets count each \r
+    report = evaluate(gold, offline_predictions(gold))
+    assert report.types["quotes"].matched == 3 and report.grounding.misplaced == 0
