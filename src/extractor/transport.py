@@ -629,9 +629,14 @@ class AsyncControlledTransport(httpx2.AsyncBaseTransport):
             if replayed is not None:
                 return replayed
         ticket, booked = None, None
+        # A limiter hosted elsewhere answers over the network: asked from a worker thread.
+        remote = controls.limiter is not None and not isinstance(controls.limiter, RateLimiter)
         if controls.limiter is not None:
             cost, max_wait = controls.booking(request)
-            booked = controls.limiter.reserve(cost, max_wait)
+            if remote:
+                booked = await asyncio.to_thread(controls.limiter.reserve, cost, max_wait)
+            else:
+                booked = controls.limiter.reserve(cost, max_wait)
             if booked is None:
                 raise controls.too_late(max_wait)
             ticket = booked.ticket
@@ -646,7 +651,7 @@ class AsyncControlledTransport(httpx2.AsyncBaseTransport):
         except BaseException:
             controls.failed(ticket)
             raise
-        if body is not None and controls.cache is not None:
+        if remote or (body is not None and controls.cache is not None):
             await asyncio.to_thread(controls.after, request, response, body, key, ticket)
         else:
             controls.after(request, response, body, key, ticket)
