@@ -12,6 +12,7 @@ HTTP exchanges (tests/cassettes/test_openai_batch/), so the client's exact reque
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import typer
-from batch_api_server import BatchAPIServer, Failure, perfect_reply
+from openai.types import Batch
+from rich.console import Console
 from typer.testing import CliRunner
 
 from extractor import Extractor, openai_batch
@@ -31,8 +33,10 @@ from extractor.cli import _PlainUsage
 from extractor.cli_batch import batch
 from extractor.errors import BadResponseError, ConfigurationError
 from extractor.openai_batch import BatchJobError, run_openai_batch, state_path
+from extractor.openai_batch_api import progress_display
 from extractor.settings import Mode, Settings, load_settings
 
+from batch_api_server import BatchAPIServer, Failure, perfect_reply
 from conftest import ARTICLE_PATH, FAKE_KEY, SCRIPTED_BASE_URL
 
 # Written for these tests (not from any corpus): a short article with one quotation.
@@ -496,3 +500,20 @@ def test_recorded_exchange_replays(
         for quote in row["result"]["quotes"]:
             assert text[quote["span"]["start"] : quote["span"]["end"]] == quote["span"]["text"]
     assert rows[1]["result"]["quotes"][0]["speaker"]["name"] == "Mayor Ana Ortiz"
+
+
+def test_progress_on_a_terminal_shows_the_servers_words_escaped() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=200)
+    hostile = Batch.model_construct(
+        id="batch-[bold]x\x1b[2J", status="in_progress", request_counts=None
+    )
+    with progress_display(console) as show:
+        show(hostile)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "batch-[bold]x\\x1b[2J: in_progress, 0/0 requests" in shown
+    assert "\x1b[2J" not in shown
+
+    quiet = Console(file=io.StringIO(), force_terminal=False)
+    with progress_display(quiet) as show:
+        show(hostile)
+    assert quiet.file.getvalue() == ""  # type: ignore[attr-defined]

@@ -57,6 +57,7 @@ from extractor.openai_batch_api import (
     ENDPOINT,
     BatchJobError,
     BatchService,
+    counting_display,
     progress_display,
     request_counts,
     wait,
@@ -261,6 +262,8 @@ def write_requests(
             stream.write(text)
             taken[item.id] = digest
             lines, size = lines + count, size + length
+        stream.flush()
+        os.fsync(stream.fileno())  # on disk before the state that names it
     return taken, lines
 
 
@@ -310,13 +313,13 @@ def read_reply(path: Path, where: tuple[int, int]) -> Reply:
         row = json.loads(stream.read(where[1]))
     key = row["custom_id"]
     response = row.get("response") if isinstance(row.get("response"), dict) else {}
-    error = row.get("error") if isinstance(row.get("error"), dict) else None
-    body = response.get("body")
-    status = response.get("status_code")
-    if error is None and status == 200 and isinstance(body, dict):
+    body, status = response.get("body"), response.get("status_code")
+    if row.get("error") is None and status == 200 and isinstance(body, dict):
         return Reply(key, body)
-    code = (error or {}).get("code") or (body or {}).get("error", {}).get("code")
-    message = (error or {}).get("message") or (body or {}).get("error", {}).get("message")
+    info = row.get("error") or (body.get("error") if isinstance(body, dict) else body)
+    if not isinstance(info, dict):
+        info = {"message": info}
+    code, message = info.get("code"), info.get("message")
     problem = f"HTTP {status}, {code}: {message}" if status else f"{code}: {message}"
     return Reply(
         key,
@@ -497,6 +500,7 @@ def run(
     by_id = {item.id: item for item in items}
     handled: set[str] = set()
     service = service or BatchService(settings)
+    owned = extractor is None
     extractor = extractor or Extractor(settings=settings)
 
     def failed(item: Readable, error: errors.ExtractorError) -> None:
@@ -520,6 +524,8 @@ def run(
             state = None
     finally:
         service.close()
+        if owned:
+            extractor.close()
     return report
 
 
@@ -625,28 +631,13 @@ def _collect(
             problems=problems,
         )
     replies = _download(batch, state, state_file, service, settings)
-    for article_id in state.articles:
-        item = by_id.get(article_id)
-        if item is None:
-            continue  # written before the run stopped
-        planned = plan_article(item, settings)
-        mine = [
-            replies.get(custom_id(article_id, i))
-            or Reply(custom_id(article_id, i), None, "no reply in the batch's files", True)
-            for i in range(len(planned.prompts))
-        ]
-        if any(r.expired for r in mine):
-            report.left += 1  # asked in a later run, not at full price now
-            continue
-        finished = finish_article(planned, mine, settings, extractor)
-        report.requests += len(mine)
-        report.reasked += finished.reasked
-        report.accepted += len(mine) - finished.reasked
-        report.batch_usage = report.batch_usage.add(finished.batch_usage)
-        report.api_usage = report.api_usage.add(finished.api_usage)
-        emit(finished.outcome)
+    todo = [by_id[key] for key in state.articles if key in by_id]  # others: written already
+    with counting_display(console, "reading replies", len(todo)) as advance:
+        for item in todo:
+            _read_article(item, replies, settings, extractor, emit, report)
+            advance()
     _forget(state, state_file)
-    if batch.status != "completed":
+    if batch.status != "completed" or report.left:
         done, _, total = request_counts(batch)
         raise BatchJobError(
             f"batch {batch.id} {batch.status} with {done} of {total} requests done: their "
@@ -657,23 +648,53 @@ def _collect(
         )
 
 
+def _read_article(
+    item: Readable,
+    replies: dict[str, tuple[Path, tuple[int, int]]],
+    settings: Settings,
+    extractor: Extractor,
+    emit: Callable[[ArticleOutcome], None],
+    report: BatchReport,
+) -> None:
+    """One article of the batch: its replies read, accepted or asked again, its outcome emitted;
+    an article with a request the batch did not run (expired, cancelled) is left for later."""
+    planned = plan_article(item, settings)
+    mine = []
+    for i in range(len(planned.prompts)):
+        key = custom_id(item.id, i)
+        found = replies.get(key)
+        mine.append(
+            read_reply(*found) if found else Reply(key, None, "not in the batch's files", True)
+        )
+    if any(r.expired for r in mine):
+        report.left += 1  # asked in a later run, not at full price now
+        return
+    finished = finish_article(planned, mine, settings, extractor)
+    report.requests += len(mine)
+    report.reasked += finished.reasked
+    report.accepted += len(mine) - finished.reasked
+    report.batch_usage = report.batch_usage.add(finished.batch_usage)
+    report.api_usage = report.api_usage.add(finished.api_usage)
+    emit(finished.outcome)
+
+
 def _download(
     batch: Batch,
     state: BatchState,
     state_file: Path,
     service: BatchService,
     settings: Settings,
-) -> dict[str, Reply]:
-    """Every reply of the batch (output and error files), by custom_id."""
+) -> dict[str, tuple[Path, tuple[int, int]]]:
+    """Where each reply of the batch is (output and error files, downloaded beside the state),
+    by custom_id; read one at a time (`read_reply`), so memory holds the index only."""
     limit = state.requests * (settings.max_tokens * 16 + REPLY_LINE_BYTES)
-    replies: dict[str, Reply] = {}
+    replies: dict[str, tuple[Path, tuple[int, int]]] = {}
     for name, file_id in (("errors", batch.error_file_id), ("output", batch.output_file_id)):
         if not file_id:
             continue
         path = _sidecar(state_file, f".{name}.jsonl")
         service.download(file_id, path, limit)
-        for key, where in index_replies(path, file_id).items():
-            replies[key] = read_reply(path, where)
+        replies.update((key, (path, at)) for key, at in index_replies(path, file_id).items())
     return replies
 
 

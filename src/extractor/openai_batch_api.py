@@ -16,7 +16,7 @@ from typing import Literal, TypeVar
 import openai
 from openai.types import Batch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from extractor import errors, retry
 from extractor.inference import LOCAL_API_KEY, OPENAI_URL
@@ -29,6 +29,7 @@ __all__ = [
     "TERMINAL",
     "BatchJobError",
     "BatchService",
+    "counting_display",
     "progress_display",
     "request_counts",
     "wait",
@@ -282,9 +283,8 @@ def progress_display(console: Console | None) -> Iterator[Callable[[Batch], None
         yield log
         return
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # the server's words: never markup
         BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} requests"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
@@ -292,12 +292,34 @@ def progress_display(console: Console | None) -> Iterator[Callable[[Batch], None
 
         def show(batch: Batch) -> None:
             done, failed, total = request_counts(batch)
+            described = f"batch {batch.id}: {batch.status}, {done + failed}/{total} requests" + (
+                f" ({failed} failed)" if failed else ""
+            )
             bar.update(
                 task,
-                description=f"batch {batch.id}: {batch.status}"
-                + (f", {failed} failed" if failed else ""),
+                description=visible(described[:120], one_line=True),
                 completed=done + failed,
                 total=total or None,
             )
 
         yield show
+
+
+@contextmanager
+def counting_display(
+    console: Console | None, label: str, total: int
+) -> Iterator[Callable[[], None]]:
+    """A callback counting one more of `total` things done: a rich bar on a terminal, else
+    nothing."""
+    if console is None or not console.is_terminal:
+        yield lambda: None
+        return
+    columns = (
+        TextColumn(label, markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)
