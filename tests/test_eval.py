@@ -336,6 +336,8 @@ def test_the_example_recording_scored_against_its_gold(article: Article) -> None
     assert report.overall == Counts(gold=27, predicted=18, matched=18)
     assert round(report.overall.f1 or 0, 4) == 0.8
     assert (report.speakers.named, report.speakers.named_right) == (8, 8)
+    by_kind = {k: (c.gold, c.matched) for k, c in report.quote_kinds.items()}
+    assert by_kind == {"reported": (6, 1), "partial": (5, 5), "direct": (2, 2)}
     assert (report.dates.pairs, report.dates.gold_dated, report.dates.exact) == (7, 6, 6)
     assert (report.grounding.spans, report.grounding.exact) == (18, 18)
     misses = sorted((e.type, e.start) for e in report.errors if e.error == "miss")

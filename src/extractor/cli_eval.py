@@ -119,6 +119,11 @@ def render_report(report: EvalReport, console: Console, show_errors: int) -> Non
         row("quotes, span only", report.quote_spans)
     console.print(table)
     s = report.speakers
+    if report.quote_kinds:
+        kinds = "; ".join(
+            f"{kind} {_ratio(c.matched, c.gold)}" for kind, c in sorted(report.quote_kinds.items())
+        )
+        console.print(f"quote recall by gold kind: {kinds}", markup=False, highlight=False)
     if "quotes" in report.types:
         console.print(
             f"speakers (quotes paired on span): named {_ratio(s.named_right, s.named)}; "

@@ -265,6 +265,11 @@ class EvalReport(BaseModel):
     quote_spans: Counts = Field(
         default_factory=Counts, description="Quotes matched on their span alone."
     )
+    quote_kinds: dict[str, Counts] = Field(
+        default_factory=dict,
+        description="Gold quotes by their kind (direct, partial, reported) and how many matched: "
+        "recall by kind (`predicted` is not counted here).",
+    )
     speakers: SpeakerFigures = Field(default_factory=SpeakerFigures)
     dates: DateFigures = Field(default_factory=DateFigures)
     grounding: GroundingFigures = Field(default_factory=GroundingFigures)
@@ -292,6 +297,10 @@ class EvalReport(BaseModel):
             "overall": self.overall.figures(),
             "types": {name: c.figures() for name, c in self.types.items()},
             "quote_spans": self.quote_spans.figures(),
+            "quote_kinds": {
+                kind: {"gold": c.gold, "matched": c.matched, "recall": c.recall}
+                for kind, c in sorted(self.quote_kinds.items())
+            },
             "speakers": {
                 **self.speakers.model_dump(),
                 "named_accuracy": self.speakers.named_accuracy,
@@ -399,6 +408,7 @@ def _gold_label(record: GoldQuote | GoldCommitment | GoldEvent) -> str:
 class _Scored:
     counts: Counts
     misses: list[Miss]
+    pairs: dict[int, int]
 
 
 def _score_type(
@@ -464,7 +474,7 @@ def _score_type(
             )
         )
     counts = Counts(gold=len(gold), predicted=len(preds), matched=len(pairs))
-    return _Scored(counts, misses)
+    return _Scored(counts, misses, pairs)
 
 
 def _span(record: Quote | Commitment | Event) -> Span:
@@ -536,6 +546,11 @@ def _score_article(
         part = _score_type(article.id, "quotes", gq, quotes, speaker_ok, speaker_why)
         report.types["quotes"] = report.types["quotes"].add(part.counts)
         report.errors.extend(part.misses)
+        for g, gold_quote in enumerate(gq):
+            kind = gold_quote.kind.value if gold_quote.kind else "unspecified"
+            found = report.quote_kinds.setdefault(kind, Counts())
+            found.gold += 1
+            found.matched += g in part.pairs
         pieces = [_pieces(q.span, q.fragments) for q in gq]
         on_span = _pair(pieces, [_span(q) for q in quotes], lambda g, p: True)
         report.quote_spans = report.quote_spans.add(
