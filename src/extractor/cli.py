@@ -341,6 +341,11 @@ from extractor.cli_batch import batch  # noqa: E402
 app.command(cls=_PlainUsage)(batch)
 
 
+from extractor.cli_doctor import doctor  # noqa: E402
+
+app.command(cls=_PlainUsage)(doctor)
+
+
 def main() -> None:
     """Entry point of the ``extractor`` console script."""
     app()
