@@ -161,9 +161,11 @@ def server_of(settings: Settings) -> str:
 
 
 def _probe_settings(settings: Settings, **overrides: Any) -> Settings:
-    """`settings` for one probe: no re-ask, at most one transient retry, one timeout retry none."""
+    """`settings` for one probe: no re-ask, at most one transient retry (none after a timeout),
+    never answered from the response cache (the server is what is being asked)."""
     return load_settings(
         settings,
+        cache=False,
         max_reasks=0,
         max_transient_retries=min(settings.max_transient_retries, 1),
         max_timeout_retries=0,
