@@ -15,6 +15,10 @@ import contextlib
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -517,3 +521,39 @@ def test_progress_on_a_terminal_shows_the_servers_words_escaped() -> None:
     with progress_display(quiet) as show:
         show(hostile)
     assert quiet.file.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def test_a_run_killed_with_sigkill_while_polling_reattaches(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    """A real kill -9 of ``extractor batch --via openai-batch`` while it waits for the batch."""
+    server.statuses = ["validating", *["in_progress"] * 10_000]
+    out = tmp_path / "results.jsonl"
+    news = str(Path(inputs[0].source).parent)
+    args = ["batch", news, "--out", str(out), "--base-url", server.base_url, "--no-cache"]
+    args += ["--via", "openai-batch", "--max-tokens", "1024"]
+    command = [sys.executable, "-c", "from extractor.cli import main; main()", *args]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EXTRACTOR_"))}
+    variables = {**clean, "OPENAI_API_KEY": FAKE_KEY, "EXTRACTOR_BATCH_POLL_INTERVAL": "0.05"}
+    process = subprocess.Popen(
+        command, env=variables, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.count("GET", "/batches/batch-2") < 3:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == -signal.SIGKILL
+    assert json.loads(state_path(out).read_text())["batch_id"] == "batch-2"
+    server.statuses, server.steps["batch-2"] = ["validating", "in_progress", "completed"], 1
+
+    again = invoke(*args[1:], **variables)  # in this process: quicker
+    assert again.exit_code == 0, again.output
+    assert [row["id"] for row in lines(out)] == ["a-shared.txt", "b-short.txt", "c-long.txt"]
+    assert server.count("POST", "/files") == 1 and server.count("POST", "/batches") == 1
+    assert "Batch API: batch batch-2; 5 request(s) read" in again.stdout
+    assert again.stderr == ""  # not a terminal: no progress drawn
