@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -50,7 +51,7 @@ from extractor.models import (
 from extractor.prompting import strip_markers
 from extractor.quotations import Quotation, QuotationHint
 from extractor.sentences import Sentence
-from extractor.spans import LibrarySpan, Span, Verbatim
+from extractor.spans import LibrarySpan, Span, Verbatim, grounding_state
 
 __all__ = [
     "AnswerKind",
@@ -209,7 +210,7 @@ class ArticleAnswer(BaseModel):
     _bad_keys: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
-    def _as_quotes(self) -> ArticleAnswer:
+    def _as_quotes(self, info: ValidationInfo) -> ArticleAnswer:
         """Every quotation answer as a `QuoteAnswer` in `quotes`, and the markers taken out.
 
         The ``[Qn]`` and sentence markers are the prompt's, not the article's: any copied back
@@ -229,7 +230,8 @@ class ArticleAnswer(BaseModel):
             for r in self.reported
         ]
         self.quotes = [*self.quotes, *answers]
-        _unmark(self)
+        grounding = grounding_state(info)
+        _unmark(self, grounding.index.article if grounding is not None else "")
         return self
 
     def reask_problems(self, context: Any) -> list[str]:
@@ -276,23 +278,23 @@ def _no_sentence(path: str, number: int, count: int) -> str:
     return f"- {path}: there is no sentence {number} (sentences: 1 to {count})"
 
 
-def _unmark(obj: Any) -> None:
+def _unmark(obj: Any, article: str) -> None:
     """Strip markers from every string field of the models inside `obj`, in place."""
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)
             if isinstance(value, str):
-                unmarked = strip_markers(value)
+                unmarked = strip_markers(value, article)
                 if unmarked is not value:
                     object.__setattr__(obj, name, unmarked)
             else:
-                _unmark(value)
+                _unmark(value, article)
     elif isinstance(obj, list):
         for item in obj:
-            _unmark(item)
+            _unmark(item, article)
     elif isinstance(obj, dict):
         for item in obj.values():
-            _unmark(item)
+            _unmark(item, article)
 
 
 # --- rule-based speakers ---------------------------------------------------------------------

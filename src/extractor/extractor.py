@@ -104,7 +104,11 @@ class Extractor:
         )
 
     def _plan(
-        self, article: pipeline.ArticleInput, quotations: tuple[Quotation, ...]
+        self,
+        article: pipeline.ArticleInput,
+        quotations: tuple[Quotation, ...],
+        *,
+        concurrent: bool = False,
     ) -> list[Chunk]:
         settings = self.settings
         budget = pipeline.budget(
@@ -113,6 +117,8 @@ class Extractor:
             context_tokens=settings.context_tokens,
             max_tokens=settings.max_tokens,
         )
+        if concurrent:  # chunks answered side by side: more, smaller ones are done sooner
+            budget = pipeline.parallel_budget(article, budget, settings.max_concurrency)
         return pipeline.plan(article, quotations, budget, passes=settings.extraction_passes)
 
     def _chunk(
@@ -242,7 +248,7 @@ class Extractor:
         try:
             await _all(
                 self._achunk(article, chunk, quotations, progress, slots)
-                for chunk in self._plan(article, quotations)
+                for chunk in self._plan(article, quotations, concurrent=True)
             )
         except ExtractorError as error:
             error.partial, error.usage = (

@@ -141,15 +141,25 @@ _MESSAGE_TOKENS = 4  # framing a chat message costs (role, separators)
 REPLY_RATIO = COMPLETION_RATIO
 """Reply tokens expected per article token, for `budget`: chunking's 1.5.
 
-Measured with this pipeline's prompt (quotations by number, events and commitments with their
-evidence copied) against the scripted perfect model, which makes an event of every sentence:
-2.75 (7,545 completion tokens for a 10,984-character chunk). There, 1.5 is too low and costs
-more than too high would: a reply cut at max_tokens wastes its tokens and its chunk is asked
-again in a second round (the article x10 in aextract: 8 calls, 18,110 prompt tokens, 41 s; at
-3.0, 5 calls, 10,280, 21 s, nothing cut; benchmarks/long_article.py prints both). It stays 1.5
-because at 3.0 a 2,100-character article with max_tokens 1,024 (the local-server settings)
-would take two requests instead of one.
+Measured with this pipeline's prompt (quotations and sentences answered by number) against the
+scripted perfect model, which makes an event of every sentence: about 1.0 (2,629 completion
+tokens for the article x10's first 10,500-character chunk; benchmarks/long_article.py). 1.5
+leaves room for a model that says more; a reply cut at max_tokens anyway keeps what it grounded
+and its chunk's rest is asked again (`cut`).
 """
+
+PARALLEL_CHUNK_CHARS = 5_000
+"""Smallest chunk `aextract` makes to answer sooner: chunks answer side by side, so a long
+article in more, smaller chunks is done in the time of one small reply instead of one long one.
+Each extra chunk costs its prompt's overhead (about 600 tokens with the built-in schema) again,
+so chunks stay at least this long. On the article x10 (21,000 characters, 0.3 s + 5 ms per output
+token): 2 chunks take 13.7 s, 5 chunks 8.4 s for 2,000 more prompt tokens."""
+
+
+def parallel_budget(article: ArticleInput, budget_chars: int, concurrency: int) -> int:
+    """A chunk budget for chunks answered concurrently: up to `concurrency` chunks, none tiny."""
+    share = -(-len(article.text) // max(1, concurrency))
+    return min(budget_chars, max(share, PARALLEL_CHUNK_CHARS))
 
 
 @cache
@@ -335,7 +345,9 @@ def _events(obj: Any) -> Iterator[Event]:
 
 def resolve_dates(part: Part, published: dt.date | None) -> Part:
     """Date every event from its `date_text` against the date line (in place); the part."""
-    for event in _events(part.data):
+    data = part.data
+    events = data.events if isinstance(data, ArticleExtraction) else _events(data)
+    for event in events:
         event.date_from_text(published)
     return part
 
@@ -593,14 +605,15 @@ _QUOTATION_ANSWERS = ("speakers", "not_speech", "reported", "quotes")
 def _covered(reply: BaseModel, candidate: dict[str, Any], cut_in: str | None, context: Any) -> int:
     """How far into the chunk a cut reply is complete (0: nowhere).
 
-    Collections are written in the schema's order: one before the one the reply was cut in and
-    missing from it was left out (nothing to say); one after it was not begun, so nothing is
-    complete. The collection it was cut in is complete as far as its last whole record reaches.
+    Collections are written in the order the schema shows them: one before the one the reply
+    was cut in and missing from it was left out (nothing to say); one after it was not begun, so
+    nothing is complete. The collection it was cut in is complete as far as its last whole record reaches.
     """
     fields = [n for n, f in type(reply).model_fields.items() if _is_collection(f.annotation)]
     if cut_in not in fields:
         return 0
-    later = fields[fields.index(cut_in) + 1 :]
+    shown = type(reply).model_json_schema().get("properties", {})  # not those read, not asked
+    later = [n for n in fields[fields.index(cut_in) + 1 :] if n in shown]
     if not all(n in candidate for n in later):
         return 0
     if isinstance(reply, ArticleAnswer) and cut_in in _QUOTATION_ANSWERS:

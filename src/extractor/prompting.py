@@ -50,6 +50,7 @@ SENTENCE_MARKERS = ("\u00a7{n} ", "[S{n}] ")
 """How a sentence's number is written before it: ``§3`` (two tokens), or ``[S3]`` when the
 article itself uses ``§``."""
 _MARKER_RE = re.compile(r"\[Q\d+\] ?|\[S\d+\] ?|\u00a7\d+ ?")
+_BRACKETED_RE = re.compile(r"\[[QS]\d+\] ?")
 
 
 def sentence_marker(text: str) -> str:
@@ -90,9 +91,15 @@ def mark_quotations(
     return "".join(parts)
 
 
-def strip_markers(value: str) -> str:
-    """`value` without the markers the prompt added (a model may copy them back)."""
-    return _MARKER_RE.sub("", value) if ("[" in value or "\u00a7" in value) else value
+def strip_markers(value: str, article: str = "") -> str:
+    """`value` without the markers the prompt added (a model may copy them back).
+
+    ``§n`` is a marker only when the `article` does not use ``§`` itself (`sentence_marker`).
+    """
+    if "[" not in value and "\u00a7" not in value:
+        return value
+    pattern = _BRACKETED_RE if "\u00a7" in article else _MARKER_RE
+    return pattern.sub("", value)
 
 
 def build_messages(
