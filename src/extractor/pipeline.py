@@ -607,7 +607,8 @@ def _covered(reply: BaseModel, candidate: dict[str, Any], cut_in: str | None, co
 
     Collections are written in the order the schema shows them: one before the one the reply
     was cut in and missing from it was left out (nothing to say); one after it was not begun, so
-    nothing is complete. The collection it was cut in is complete as far as its last whole record reaches.
+    nothing is complete. The collection it was cut in is complete as far as its last whole
+    record reaches.
     """
     fields = [n for n, f in type(reply).model_fields.items() if _is_collection(f.annotation)]
     if cut_in not in fields:
