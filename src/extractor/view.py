@@ -651,6 +651,10 @@ text-underline-offset:9px}
 mark.hl.rules{text-decoration-style:dashed}
 mark.hl.off{background-color:transparent;text-decoration-line:none;cursor:auto}
 mark.hl.selected{outline:2px solid var(--ink);outline-offset:1px}
+mark.hl mark.hl.quote{box-shadow:inset 0 2px 0 var(--quote)}
+mark.hl mark.hl.commitment{box-shadow:inset 0 2px 0 var(--commitment)}
+mark.hl mark.hl.event{box-shadow:inset 0 2px 0 var(--event)}
+mark.hl mark.hl.off{box-shadow:none}
 .side{display:flex;flex-direction:column;gap:8px;min-height:0}
 .js .side{height:100%}
 .side h3{font-size:13px;margin:4px 0 0;text-transform:uppercase;letter-spacing:.04em;
@@ -685,6 +689,7 @@ padding:8px 14px}
 .ruled-list{margin:0;padding-left:18px}
 .ruled-list li{margin:4px 0}
 .ruled-list q{background:#eceef1;padding:0 2px}
+.ruled-list q::before,.ruled-list q::after{content:none}
 .ctx{font-family:Georgia,serif}
 [hidden]{display:none!important}
 @media (max-width:1000px){body{height:auto;display:block}.layout{display:block}
