@@ -70,8 +70,9 @@ def browser() -> Iterator[Any]:
 def second_article(tmp_path: Path) -> Path:
     text = 'Ann Lee said "we will not send troops" and the "Peace Plan" was dropped.'
     # HAND-BUILT: two quotes on nested spans, one ruled-out title.
-    words = Span(start=14, end=38, text=text[14:38])
-    inner = Span(start=22, end=38, text=text[22:38])
+    start, inner_start, end = text.index("we"), text.index("not"), text.index('" and')
+    words = Span(start=start, end=end, text=text[start:end])
+    inner = Span(start=inner_start, end=end, text=text[inner_start:end])
     result = ArticleExtraction(
         quotes=[
             Quote(
