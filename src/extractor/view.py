@@ -348,7 +348,7 @@ def _short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def highlight(text: str, records: Sequence[_Record]) -> str:
+def _highlight(text: str, records: Sequence[_Record]) -> str:
     """`text` as HTML with a ``<mark>`` per record span; overlapping spans split into segments.
 
     Marks nest: where a span crosses another's end, it is closed there and opened again, so the
@@ -474,7 +474,7 @@ def _section(index: int, article: ViewArticle, records: Sequence[_Record]) -> st
         f'<div class="pager"><a class="prev" href="#a{index - 1}">← previous</a>'
         f'<a class="next" href="#a{index + 1}">next →</a></div></header>'
         f'<div class="body"><div class="main-col"><div class="text">'
-        f"{highlight(article.text, records)}</div>{ruled_html}</div>"
+        f"{_highlight(article.text, records)}</div>{ruled_html}</div>"
         f'<aside class="side"><div class="details" aria-live="polite"><p class="hint">Click a '
         f"highlight or a record to see its fields.</p></div>"
         f'<h3>Records <span class="sum">({summary})</span></h3>'
