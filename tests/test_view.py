@@ -13,6 +13,8 @@ import hashlib
 import itertools
 import json
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
@@ -615,3 +617,11 @@ def test_a_real_batch_output_and_its_inputs(
 def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     assert "missing option '--out'" in one_line_error(view(str(tmp_path / "r.json")))
     assert "missing argument 'RESULT'" in one_line_error(view("--out", "x.html"))
+
+
+def test_the_page_and_rows_load_without_openai() -> None:
+    code = (
+        "import sys, extractor.view, extractor.records, extractor.cli_view; "
+        "assert not {'openai', 'instructor', 'httpx2'} & set(sys.modules), sys.modules.keys()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
