@@ -557,3 +557,39 @@ def test_a_run_killed_with_sigkill_while_polling_reattaches(
     assert server.count("POST", "/files") == 1 and server.count("POST", "/batches") == 1
     assert "Batch API: batch batch-2; 5 request(s) read" in again.stdout
     assert again.stderr == ""  # not a terminal: no progress drawn
+
+
+def cut_reply(custom_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    """HAND-ALTERED reply: for c-long.txt#1 of the batch, the perfect model's reply cut after
+    60 % of its characters with finish_reason "length", as a server cuts at max_tokens. Every
+    other request (and the normal API) gets the perfect reply."""
+    reply = perfect_reply(custom_id, body)
+    if custom_id == "c-long.txt#1":
+        call = reply["choices"][0]["message"]["tool_calls"][0]["function"]
+        call["arguments"] = call["arguments"][: len(call["arguments"]) * 6 // 10]
+        reply["choices"][0]["finish_reason"] = "length"
+    return reply
+
+
+def test_a_cut_reply_keeps_what_it_grounded_and_asks_the_rest_through_the_api(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.answer = cut_reply
+    settings = settings_for(server)
+    out = tmp_path / "results.jsonl"
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+    report = summary.report
+    assert summary.done == 3 and report.accepted == 4
+    assert report.reasked >= 1 and server.count("POST", "/chat/completions") == report.reasked
+    # Only the cut chunk's uncovered part went to the API: smaller than the chunk sent.
+    [cut_line] = [line for line in server.files["file-1"].splitlines() if b"c-long.txt#1" in line]
+    cut_article = json.loads(cut_line)["body"]["messages"][-1]["content"]
+    assert all(len(b["messages"][-1]["content"]) < len(cut_article) for b in server.chat_bodies)
+
+    normal = tmp_path / "normal.jsonl"
+    run_batch(inputs[2:], out=normal, settings=settings)
+    spans = [(q["span"]["start"], q["span"]["end"]) for q in lines(out)[2]["result"]["quotes"]]
+    expected = [
+        (q["span"]["start"], q["span"]["end"]) for q in lines(normal)[0]["result"]["quotes"]
+    ]
+    assert spans == expected  # every quotation of the article, as the normal path has them

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from instructor.core import IncompleteOutputException
 from instructor.processing import handle_response_model, process_response
 from openai.types import Batch
 from openai.types.chat import ChatCompletion
@@ -44,6 +45,7 @@ from extractor.articles import Article
 from extractor.batch import BatchRun, BatchSummary
 from extractor.batch_inputs import Readable
 from extractor.batch_lines import ArticleOutcome, Timing
+from extractor.chunking import Chunk
 from extractor.extractor import Extractor
 from extractor.inference import (
     INSTRUCTOR_MODES,
@@ -332,6 +334,18 @@ def read_reply(path: Path, where: tuple[int, int]) -> Reply:
 class RejectedReply(Exception):
     """A batch reply the normal path would not have accepted as it is (asked again)."""
 
+    def __init__(self, why: str, usage: Usage) -> None:
+        super().__init__(why, usage)
+        self.why, self.usage = why, usage
+
+
+class CutReply(RejectedReply):
+    """A batch reply cut at max_tokens: what it grounded is kept, its rest asked again."""
+
+    def __init__(self, completion: ChatCompletion, usage: Usage) -> None:
+        super().__init__("cut at max_tokens (finish_reason length)", usage)
+        self.completion = completion
+
 
 def accept(
     planned: Planned, index: int, completion: dict[str, Any], settings: Settings
@@ -355,8 +369,10 @@ def accept(
     if message.refusal:
         raise RejectedReply(f"refused: {message.refusal[:200]}", usage)
     message.refusal = None  # some servers send "" for none
-    if choice.finish_reason in ("length", "content_filter"):
-        raise RejectedReply(f"finish_reason {choice.finish_reason}", usage)
+    if choice.finish_reason == "content_filter":
+        raise RejectedReply("stopped by the content filter", usage)
+    if choice.finish_reason == "length":
+        raise CutReply(response, usage)
     if len(message.tool_calls or []) > 1 and not merge_tool_calls(message):
         raise RejectedReply("several tool calls that cannot be merged", usage)
     if settings.mode is Mode.MD_JSON and isinstance(message.content, str):
@@ -379,12 +395,14 @@ def accept(
 
 @dataclass
 class Finished:
-    """One article's outcome and what it took: batch tokens, normal-API tokens, re-asks."""
+    """One article's outcome and what it took: batch replies accepted, chunks asked again
+    through the normal API, and the tokens of each."""
 
     outcome: ArticleOutcome
+    accepted: int = 0
+    reasked: int = 0
     batch_usage: Usage = field(default_factory=Usage)
     api_usage: Usage = field(default_factory=Usage)
-    reasked: int = 0
 
 
 def finish_article(
@@ -393,15 +411,25 @@ def finish_article(
     settings: Settings,
     extractor: Extractor,
 ) -> Finished:
-    """The article's result from its batch replies (one per chunk, in order): each accepted as
-    the normal path accepts a reply, else its chunk asked again through the normal API (with
-    the usual re-asks, retries and cut handling); merged and dated as `Extractor.extract` does.
-    """
+    """The article's result from its batch replies (one per chunk, in order), as
+    `Extractor.extract` makes it: each reply accepted as the normal path accepts a first reply;
+    one cut at max_tokens keeps what it grounded and its rest is asked again, smaller
+    (`pipeline.cut`); any other is asked again through the normal API (its usual re-asks,
+    retries and cut handling); then merged and dated. Asked again through the API = re-asked."""
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.monotonic()
     article, quotations = planned.input, planned.quotations
     progress = pipeline.Progress()
     done = Finished(_outcome(planned, None, None, Usage(), started, clock))
+
+    def ask_api(chunk: Chunk) -> None:
+        done.reasked += 1
+        before = progress.usage
+        try:  # the normal path's own step for one chunk: call, re-asks, cut replies
+            extractor._chunk(article, chunk, quotations, progress)
+        finally:
+            done.api_usage = done.api_usage.add(_minus(progress.usage, before))
+
     try:
         for index, reply in enumerate(replies):
             prompt = planned.prompts[index]
@@ -409,21 +437,37 @@ def finish_article(
                 if reply.completion is None:
                     raise RejectedReply(reply.problem or "no reply", Usage())
                 part, usage = accept(planned, index, reply.completion, settings)
-            except RejectedReply as rejected:
-                why, usage = rejected.args
-                done.batch_usage = done.batch_usage.add(usage)
-                progress.add(None, usage)
-                logger.info(
-                    "%s: batch reply not accepted (%s); asking the API", reply.custom_id, why
+            except CutReply as cut:
+                done.batch_usage = done.batch_usage.add(cut.usage)
+                error = errors.IncompleteOutputError(
+                    f"the reply was cut off at max_tokens={settings.max_tokens} "
+                    "(finish_reason 'length'); raise max_tokens or split the article into chunks",
+                    usage=cut.usage,
                 )
-                done.reasked += 1
-                before = progress.usage
-                try:
-                    # The normal path's own step for one chunk: call, re-asks, cut replies.
-                    extractor._chunk(article, prompt.chunk, quotations, progress)
-                finally:
-                    done.api_usage = done.api_usage.add(_minus(progress.usage, before))
+                error.__cause__ = IncompleteOutputException(last_completion=cut.completion)
+                rest = pipeline.cut(article, prompt, error, quotations)
+                progress.add(rest.kept, cut.usage)
+                logger.info(
+                    "%s: batch reply cut; %d part(s) asked again through the API",
+                    reply.custom_id,
+                    len(rest.again),
+                )
+                if rest.stuck:
+                    raise error from None
+                for piece in rest.again:
+                    ask_api(piece)
                 continue
+            except RejectedReply as rejected:
+                done.batch_usage = done.batch_usage.add(rejected.usage)
+                progress.add(None, rejected.usage)
+                logger.info(
+                    "%s: batch reply not accepted (%s); asking the API",
+                    reply.custom_id,
+                    visible(rejected.why, one_line=True),
+                )
+                ask_api(prompt.chunk)
+                continue
+            done.accepted += 1
             done.batch_usage = done.batch_usage.add(usage)
             progress.add(part, usage)
     except errors.ExtractorError as error:
@@ -672,7 +716,7 @@ def _read_article(
     finished = finish_article(planned, mine, settings, extractor)
     report.requests += len(mine)
     report.reasked += finished.reasked
-    report.accepted += len(mine) - finished.reasked
+    report.accepted += finished.accepted
     report.batch_usage = report.batch_usage.add(finished.batch_usage)
     report.api_usage = report.api_usage.add(finished.api_usage)
     emit(finished.outcome)
