@@ -794,6 +794,9 @@ _SCRIPT = """
     var t = e.target;
     if (e.key === "Enter" && t.classList && t.classList.contains("rec")) {
       select(t.dataset.rec, true);
+    } else if ((e.key === "ArrowLeft" || e.key === "ArrowRight") && t.tagName !== "INPUT") {
+      var next = sections.indexOf(current) + (e.key === "ArrowRight" ? 1 : -1);
+      if (next >= 0 && next < sections.length) location.hash = sections[next].id;
     }
   });
   var boxes = document.querySelectorAll("input[data-filter-type]");
