@@ -171,6 +171,12 @@ def test_every_record_is_highlighted_and_a_click_shows_its_fields(
     assert "Ann Lee" in page.locator("section#a1 .details").inner_text()
     assert page.locator("section#a1 .ruled-out").inner_text().count("Peace Plan") == 1
 
+    # The arrow keys move between articles.
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("section#a0")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("section#a1")).to_be_visible()
+
     # Filters: by type, then by speaker.
     page.locator('input[data-filter-type="quote"]').uncheck()
     assert page.locator("section#a1 li.rec:visible").count() == 0
