@@ -172,6 +172,61 @@ def test_a_run_with_a_model_shares_one_limiter_and_one_extractor_per_worker(
     assert sum(summary.articles_per_worker.values()) == 12
 
 
+def test_a_task_that_breaks_is_an_error_line_and_the_others_go_on(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extractor.cluster
+
+    def broken(text: str, **options: Any) -> Any:
+        if "BREAK" in text:
+            raise RuntimeError("a bug on one article")
+        return extract_offline(text, **options)
+
+    # The in-process cluster's workers call this module's function: one article hits a bug.
+    monkeypatch.setattr(extractor.cluster, "extract_offline", broken)
+    texts = {f"q{n}.txt": QUOTED for n in range(4)}
+    texts["q9.txt"] = "BREAK " + QUOTED
+    folder = folder_of(tmp_path, texts)
+    out = tmp_path / "results.jsonl"
+    summary = run_on_cluster(client, read_inputs([folder]), out, offline=True)
+    assert sorted(r["id"] for r in lines(out)) == [f"q{n}.txt" for n in range(4)]
+    [failure] = lines(errors_path(out))
+    assert failure["id"] == "q9.txt" and failure["error"] == "ExtractorError"
+    assert "RuntimeError: a bug on one article" in failure["message"]
+    assert (summary.batch.done, summary.batch.failed) == (4, 1)
+
+
+def test_a_wrong_key_stops_the_example_with_one_error_line(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = folder_of(tmp_path, {f"w{n}.txt": PLAIN.format(n=n) for n in range(6)})
+    out = tmp_path / "results.jsonl"
+    with ScriptedServer() as server:
+        # HAND-WRITTEN: the server refuses the key, as OpenAI does.
+        server.responder = lambda request: Reply(
+            error_body("Incorrect API key provided", "invalid_request_error"), 401
+        )
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-0123456789")
+        # Tasks already on the cluster when the run stops run to their end (Dask cannot stop a
+        # thread); with no retries they end at once instead of backing off against this server
+        # once it is closed.
+        monkeypatch.setenv("EXTRACTOR_MAX_TRANSIENT_RETRIES", "0")
+        code = load_example().main(
+            [str(folder), "--out", str(out), "--scheduler", client.scheduler.address]
+        )
+    assert code == 3
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("error: ")] == [
+        err.splitlines()[0]
+    ]
+    assert "Traceback" not in err and "sk-wrong" not in err and "401" in err
+    # Every article would fail alike: the run stopped, nothing written for it; a later run
+    # (with the right key) does them all.
+    assert lines(out) == [] and lines(errors_path(out)) == []
+    assert 1 <= len(server.requests) <= 6
+
+
 # --- the shared limiter itself -----------------------------------------------------------------
 
 
@@ -199,6 +254,24 @@ def test_the_limit_holds_for_all_workers_together(client: Any) -> None:
     assert sum(granted) == 3
     counts = limiter.counts().result()
     assert counts["requests"] == 3 and counts["refused"] == 5 and counts["tokens"] == 30
+
+
+def test_a_429_one_worker_sees_pauses_every_worker(client: Any) -> None:
+    limiter = client.submit(SharedLimiter, None, None, FrozenClock(), actor=True).result()
+    first, second = list(client.scheduler_info()["workers"])
+    assert client.submit(book, limiter, 1, workers=[second], pure=False).result() == [True]
+    told = client.submit(tell_429, limiter, workers=[first], pure=False)
+    told.result()
+    # The other worker's next request must wait out the pause: not now.
+    assert client.submit(book, limiter, 1, workers=[second], pure=False).result() == [False]
+
+
+def tell_429(limiter: Any) -> None:
+    """On a worker: the server answered this worker's request with a 429 asking for 30 s."""
+    handle = ClusterLimiter(limiter)
+    booked = handle.reserve(10)
+    assert booked is not None
+    handle.observe(booked.ticket, 429, {"retry-after": "30"})
 
 
 # --- what crosses from a worker to the driver ---------------------------------------------------
