@@ -187,6 +187,10 @@ def test_every_record_is_highlighted_and_a_click_shows_its_fields(
     assert "1 of" in page.locator("#shown").inner_text()
     page.locator("#speaker").fill("")
 
+    # A link to a record opens its article with its fields.
+    page.goto(f"{page_file.as_uri()}#r{records + 1}")
+    expect(page.locator("section#a1 .details")).to_contain_text("Bob Roy")
+
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator('nav a[href="#a0"]').click()
     expect(page.locator("section#a0")).to_be_visible()
