@@ -397,6 +397,7 @@ def test_summary_prices_batch_tokens_at_half(
     )
     text = "\n".join(summary.lines(out, tmp_path / "e.jsonl"))
     assert f"${full / 2:,.4f} for {batch.total_tokens:,} tokens at half price" in text
+    assert f"cost: ${summary.cost:,.4f} (Batch API: half of gpt-4o-mini at $1 in / $2 out" in text
 
 
 # --- the command ---------------------------------------------------------------------------------

@@ -777,6 +777,13 @@ class BatchAPISummary(BatchSummary):
             )
         return super().lines(out, errors) + [visible(line, one_line=True) for line in more]
 
+    def _cost(self) -> str:
+        """The cost line's words: the total, saying that batch tokens were priced at half."""
+        listed = super()._cost()
+        if self.cost is None or self.price is None:
+            return listed
+        return listed.replace(" (", " (Batch API: half of ", 1)
+
 
 def run_openai_batch(
     items: Sequence[Readable],
