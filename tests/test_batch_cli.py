@@ -377,6 +377,15 @@ def test_a_server_failure_between_successes_is_an_ordinary_failure(
     assert len(lines(out)) == 3
 
 
+def test_the_runs_own_files_are_not_read_as_articles(tmp_path: Path) -> None:
+    news = folder(tmp_path / "news", 2)
+    out = news / "results.jsonl"
+    for _ in range(2):  # the second run sees results.jsonl in the folder: not an article
+        done = batch(tmp_path, None, str(news), "--glob", "*", "--out", str(out))
+        assert done.exit_code == 0, done.output
+    assert sorted(row["id"] for row in lines(out)) == ["a000.txt", "a001.txt"]
+
+
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     dump = tmp_path / "dump.jsonl"
     dump.write_text('{"id": "x", "text": "One."}\n{"id": "x", "text": "Two."}\n')
