@@ -346,6 +346,11 @@ from extractor.cli_doctor import doctor  # noqa: E402
 app.command(cls=_PlainUsage)(doctor)
 
 
+from extractor.cli_cache import cache  # noqa: E402
+
+app.command(cls=_PlainUsage)(cache)
+
+
 def main() -> None:
     """Entry point of the ``extractor`` console script."""
     app()
