@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -345,3 +347,37 @@ def test_cache_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     monkeypatch.setenv("EXTRACTOR_TOKENS_PER_MINUTE", "150000")
     settings = load_settings()
     assert (settings.requests_per_minute, settings.tokens_per_minute) == (60, 150_000)
+
+
+def test_the_cache_command(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    runner = CliRunner()
+    folder = str(tmp_path / "cache")
+    done = runner.invoke(app, ["cache", "--cache-dir", folder])
+    assert done.exit_code == 0 and "no response cache at" in done.output
+    assert not (tmp_path / "cache").exists()  # looking creates nothing
+    store = ResponseCache(tmp_path / "cache")
+    for number in range(3):
+        store.put(f"k{number}", StoredReply(200, "application/json", b"{}"))
+    store.close()
+    done = runner.invoke(app, ["cache", "info", "--cache-dir", folder])
+    assert done.exit_code == 0 and "3 cached replies" in done.output and FILE_NAME in done.output
+    done = runner.invoke(app, ["cache", "clear", "--cache-dir", folder])
+    assert done.exit_code == 0 and "removed 3 cached replies" in done.output
+    assert ResponseCache(tmp_path / "cache").stats() == (0, 0)
+    (tmp_path / "cache" / FILE_NAME).unlink()
+    (tmp_path / "cache" / FILE_NAME).write_bytes(b"not a database" * 100)
+    done = runner.invoke(app, ["cache", "clear", "--cache-dir", folder])
+    assert done.exit_code == 2 and done.output.startswith("error: the response cache at")
+
+
+def test_the_cache_and_the_limiter_import_without_openai() -> None:
+    code = (
+        "import sys, extractor.cache, extractor.ratelimit; "
+        "print(sorted({'openai', 'instructor', 'httpx2'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
