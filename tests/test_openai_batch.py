@@ -594,3 +594,15 @@ def test_a_cut_reply_keeps_what_it_grounded_and_asks_the_rest_through_the_api(
         (q["span"]["start"], q["span"]["end"]) for q in lines(normal)[0]["result"]["quotes"]
     ]
     assert spans == expected  # every quotation of the article, as the normal path has them
+
+
+def test_a_reply_line_longer_than_any_reply_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "output.jsonl"
+    fine = json.dumps({"custom_id": "a#0", "response": {"status_code": 200, "body": {}}})
+    path.write_text(fine + "\n" + '{"custom_id": "b#0", "x": "' + "y" * 5000 + '"}\n')
+    with pytest.raises(BadResponseError, match="line 2 of the batch's file file-9 is longer"):
+        openai_batch.index_replies(path, "file-9", max_line=1000)
+    assert openai_batch.index_replies(path, "file-9", max_line=6000) == {
+        "a#0": (0, len(fine) + 1),
+        "b#0": (len(fine) + 1, len(path.read_bytes()) - len(fine) - 1),
+    }

@@ -282,14 +282,20 @@ class Reply:
     expired: bool = False  # the batch ended before this request was run
 
 
-def index_replies(path: Path, file_id: str) -> dict[str, tuple[int, int]]:
+def index_replies(path: Path, file_id: str, max_line: int) -> dict[str, tuple[int, int]]:
     """Where each request's line is in a downloaded output or error file: custom_id ->
-    (start, length). `BadResponseError` naming the file and line if a line is not one."""
+    (start, length). `BadResponseError` naming the file and line if a line is not one, or is
+    longer than `max_line` bytes (more than a reply of max_tokens can take)."""
     index: dict[str, tuple[int, int]] = {}
     start = 0
     with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
+        for number, raw in enumerate(iter(lambda: stream.readline(max_line + 1), b""), start=1):
             here, start = start, start + len(raw)
+            if len(raw) > max_line:
+                raise errors.BadResponseError(
+                    f"line {number} of the batch's file {file_id} is longer than {max_line:,} "
+                    "bytes, more than a reply can take; nothing was written for its articles"
+                )
             if not raw.strip():
                 continue
             try:
@@ -731,14 +737,15 @@ def _download(
 ) -> dict[str, tuple[Path, tuple[int, int]]]:
     """Where each reply of the batch is (output and error files, downloaded beside the state),
     by custom_id; read one at a time (`read_reply`), so memory holds the index only."""
-    limit = state.requests * (settings.max_tokens * 16 + REPLY_LINE_BYTES)
+    line = settings.max_tokens * 32 + REPLY_LINE_BYTES  # a token: a few characters, escaped twice
+    limit = state.requests * line
     replies: dict[str, tuple[Path, tuple[int, int]]] = {}
     for name, file_id in (("errors", batch.error_file_id), ("output", batch.output_file_id)):
         if not file_id:
             continue
         path = _sidecar(state_file, f".{name}.jsonl")
         service.download(file_id, path, limit)
-        replies.update((key, (path, at)) for key, at in index_replies(path, file_id).items())
+        replies.update((key, (path, at)) for key, at in index_replies(path, file_id, line).items())
     return replies
 
 
