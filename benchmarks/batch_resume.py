@@ -137,7 +137,7 @@ def main() -> None:
         print(
             f"\n1. killed with SIGKILL after {killed_after:.1f} s: {len(finished)} complete "
             f"line(s) of {args.articles}; torn last line: {'yes' if torn else 'no'}; "
-            f"{before} request(s) so far"
+            f"{before} request(s) answered so far (the server logs a request once answered)"
         )
 
         # 2. the same command again

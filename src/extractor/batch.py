@@ -69,6 +69,7 @@ __all__ = [
     "BatchSummary",
     "ServerDownError",
     "aoffline_outcomes",
+    "arun_batch",
     "errors_path",
     "run_batch",
 ]
