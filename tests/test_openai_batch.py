@@ -606,3 +606,31 @@ def test_a_reply_line_longer_than_any_reply_is_refused(tmp_path: Path) -> None:
         "a#0": (0, len(fine) + 1),
         "b#0": (len(fine) + 1, len(path.read_bytes()) - len(fine) - 1),
     }
+
+
+def test_a_state_saved_before_the_upload_is_submitted_afresh(
+    server: BatchAPIServer,
+    inputs: list[BatchItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "results.jsonl"
+
+    upload = openai_batch.BatchService.upload
+
+    def refused(self: Any, path: Path) -> str:
+        raise Crash  # killed (or the key refused) while uploading
+
+    monkeypatch.setattr(openai_batch.BatchService, "upload", refused)
+    with pytest.raises(Crash):
+        run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert json.loads(state_path(out).read_text())["input_file_id"] is None
+    monkeypatch.setattr(openai_batch.BatchService, "upload", upload)
+    summary = run_openai_batch(inputs, out=out, settings=settings_for(server, max_tokens=2048))
+    assert summary.done == 3 and server.count("POST", "/files") == 1
+    assert uploaded_ids(server) == [
+        "a-shared.txt#0",
+        "b-short.txt#0",
+        "c-long.txt#0",
+        "c-long.txt#1",
+    ]

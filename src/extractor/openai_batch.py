@@ -559,6 +559,8 @@ def run(
 
     try:
         state = load_state(state_file)
+        if state is not None and state.input_file_id is None:
+            state = None  # nothing was uploaded: plan and submit afresh (settings may differ)
         while True:
             if state is None:
                 pending = [item for item in items if item.id not in handled]
