@@ -211,6 +211,19 @@ def test_a_transient_error_is_retried_once_then_reported(server: ScriptedServer)
     assert found.recommended is Mode.JSON_SCHEMA
 
 
+def test_a_mode_whose_probe_times_out_is_no_and_the_others_are_still_probed(
+    server: ScriptedServer,
+) -> None:
+    """A slow grammar may time out in one mode where others answer: not a dead server."""
+    slow = text_reply(json.dumps(ANSWER))
+    slow.delay = 1.5
+    kinds = serve(server, json_schema=slow)
+    found = diagnose(settings_for(server, timeout=0.7))
+    assert works(found) == {"tools": True, "json_schema": False, "json": True, "md_json": True}
+    assert "timed out (timeout 0.7s), after 1 attempt(s)" in detail(found, "json_schema")
+    assert kinds.count("json_schema") == 1  # no retry: a local server would still be generating
+
+
 def test_a_reply_cut_at_the_probes_cap_is_no(server: ScriptedServer) -> None:
     serve(server, json=text_reply('{"city": "Gen', finish_reason="length"))
     found = diagnose(settings_for(server))

@@ -181,12 +181,27 @@ def probe_mode(settings: Settings, mode: Mode) -> ModeResult:
     try:
         answer, _ = client.complete(PROBE_MESSAGES, ProbeAnswer, {})
     except errors.ExtractorError as error:
-        if isinstance(error, FATAL) and not isinstance(error.__cause__, openai.APITimeoutError):
+        if isinstance(error, FATAL) and not _timed_out(error):
             raise
         return ModeResult(mode, False, time.monotonic() - started, one_line(why_not(error)))
     finally:
         client.close()
     return ModeResult(mode, True, time.monotonic() - started, one_line(answer.model_dump_json()))
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """`error`'s causes: instructor's error, then openai's (a few links at most)."""
+    cause = error.__cause__
+    for _ in range(5):
+        if cause is None:
+            return
+        yield cause
+        cause = cause.__cause__
+
+
+def _timed_out(error: BaseException) -> bool:
+    """Whether `error` comes from a request that timed out (not one that could not connect)."""
+    return any(isinstance(cause, openai.APITimeoutError) for cause in _causes(error))
 
 
 def why_not(error: errors.ExtractorError) -> str:
@@ -203,15 +218,13 @@ def why_not(error: errors.ExtractorError) -> str:
 
 def _server_says(error: errors.APIError) -> str:
     """The server's own message behind `error` (down its chain to openai's), else the error's."""
-    cause = error.__cause__
-    for _ in range(5):  # instructor's error, then openai's: a few links at most
+    for cause in _causes(error):
         body = getattr(cause, "body", None)
         if isinstance(body, dict):
             inner = body.get("error", body)
             message = inner.get("message") if isinstance(inner, dict) else inner
             if message:
                 return str(message)
-        cause = getattr(cause, "__cause__", None)
     return str(error)
 
 
