@@ -17,7 +17,8 @@ What it implements (OpenAI's shapes, the fields the client reads):
   file (200 replies) and an error file (failures, and "batch_expired" for the rest).
 - GET /v1/batches?limit=N -> the batches, newest first; GET /v1/files/{id}/content -> the bytes.
 - POST /v1/chat/completions -> `answer(None, body)`.
-Every request is logged in `requests` as (method, path).
+Every request is logged in `requests` as (method, path); `faults` (HTTP statuses) answer the
+next requests instead, one each, with an OpenAI-style error body.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class BatchAPIServer:
         self.requests: list[tuple[str, str]] = []
         self.chat_bodies: list[dict[str, Any]] = []  # bodies sent to /v1/chat/completions
         self.garbage_output = False  # the output file starts with a line that is not JSON
+        # HTTP statuses to answer the next requests with instead (e.g. [429, 503]), one each.
+        self.faults: list[int] = []
         self._lock = threading.RLock()
         self._count = 0
         server = self
@@ -114,9 +117,18 @@ class BatchAPIServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _fault(self) -> bool:
+                if not server.faults:
+                    return False
+                status = server.faults.pop(0)
+                self._send({"error": {"message": f"scripted HTTP {status}"}}, status)
+                return True
+
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
                 server.requests.append(("GET", path))
+                if self._fault():
+                    return
                 parts = path.strip("/").split("/")
                 if parts[-1] == "batches":
                     newest = sorted(server.batches.values(), key=lambda b: -b["created_at"])
@@ -132,6 +144,8 @@ class BatchAPIServer:
                 path = self.path.split("?")[0]
                 server.requests.append(("POST", path))
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+                if self._fault():
+                    return
                 if path.endswith("/files"):
                     self._send(server.upload(self.headers.get("content-type", ""), raw))
                 elif path.endswith("/batches"):

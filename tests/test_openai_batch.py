@@ -35,7 +35,7 @@ from extractor.batch import run_batch
 from extractor.batch_inputs import BatchItem, read_inputs
 from extractor.cli import _PlainUsage
 from extractor.cli_batch import batch
-from extractor.errors import BadResponseError, ConfigurationError
+from extractor.errors import AuthenticationError, BadResponseError, ConfigurationError
 from extractor.openai_batch import BatchJobError, run_openai_batch, state_path
 from extractor.openai_batch_api import progress_display
 from extractor.settings import Mode, Settings, load_settings
@@ -634,3 +634,23 @@ def test_a_state_saved_before_the_upload_is_submitted_afresh(
         "c-long.txt#0",
         "c-long.txt#1",
     ]
+
+
+def test_transient_faults_on_batch_calls_are_retried(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path, no_sleep: list[float]
+) -> None:
+    server.faults = [503, 429]  # HAND-WRITTEN faults: the upload answered 503, then 429
+    out = tmp_path / "results.jsonl"
+    summary = run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert summary.done == 3 and server.count("POST", "/files") == 3  # two refused, one kept
+    assert len(server.files) == 2  # the request file once, the output file
+    assert len(no_sleep) >= 2  # backed off before each retry
+
+
+def test_a_rejected_key_on_a_batch_call_is_one_clear_error(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    server.faults = [401]
+    with pytest.raises(AuthenticationError, match=r"uploading .*answered HTTP 401"):
+        run_openai_batch(inputs, out=tmp_path / "r.jsonl", settings=settings_for(server))
+    assert server.count("POST", "/files") == 1  # not retried
