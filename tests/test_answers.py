@@ -13,6 +13,7 @@ from extractor.pipeline import (
     Prompt,
     find,
     ground,
+    merge,
     parallel_budget,
     plan,
     prompt,
@@ -176,3 +177,16 @@ def test_concurrent_chunks_are_many_but_never_tiny() -> None:
     assert parallel_budget(long, 40_000, 16) == 5_000  # 16 shares would be 3,125 characters
     assert parallel_budget(long, 40_000, 2) == 25_000
     assert parallel_budget(long, 4_000, 2) == 4_000  # never above the context's budget
+
+
+def test_one_person_named_twice_in_one_event_is_one_actor() -> None:
+    # "Berg" and "Anna Berg" in one event's actors: one name, so one actor (the fuller one).
+    events = [{"s": 3, "kind": "statement", "actors": ["Berg", "Anna Berg", "Jonas Weber"]}]
+    a = article()
+    asked = request()
+    reply = asked.response_model.model_validate(
+        {**ANSWER, "events": events}, context=asked.context.as_validation_context()
+    )
+    merged = merge(a, [ground(a, asked, reply)], find(a)).data
+    assert [actor.name for actor in merged.events[0].actors] == ["Anna Berg", "Jonas Weber"]
+    assert merged.events[0].actors[0].role == "envoy"

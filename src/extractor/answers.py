@@ -573,6 +573,14 @@ def one_name_each(result: ArticleExtraction, text: str) -> ArticleExtraction:
     for actor in actors:
         if actor.name in renames:
             object.__setattr__(actor, "name", renames[actor.name])
+    for event in result.events:  # "Trump" and "Donald Trump" in one event: one actor now
+        named: dict[str, Actor] = {}
+        for actor in event.actors:
+            kept = named.get(actor.name)
+            if kept is None or _details(actor) > _details(kept):
+                named[actor.name] = actor  # a dict keeps the first position
+        if len(named) < len(event.actors):
+            event.actors = list(named.values())
     # An actor described once (role, organization, country) is described in every record.
     fullest: dict[str, Actor] = {}
     for actor in actors:
