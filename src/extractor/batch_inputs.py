@@ -122,6 +122,8 @@ class BatchItem:
 
 def as_readable(item: object, index: int) -> Readable:
     """`item` as a `Readable`: a str (id: its position), an (id, text) pair, or a `Readable`."""
+    if isinstance(item, (BatchItem, TextItem)):  # before the Protocol check, which is slow
+        return item
     if isinstance(item, Readable):
         return item
     if isinstance(item, str):
