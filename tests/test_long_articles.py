@@ -67,8 +67,10 @@ def request_tokens(request: dict[str, Any]) -> int:
 class Responder:
     """HAND-WRITTEN rules answering like a model; enforces max_tokens; counts what it saw."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, meet: int = 0) -> None:
         self.latency = latency
+        # The first `meet` requests wait until all of them are in flight at once (or fail).
+        self.meeting = threading.Barrier(meet, timeout=10) if meet else None
         self.lock = threading.Lock()
         self.count = 0
         self.in_flight = 0
@@ -100,6 +102,8 @@ class Responder:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
+            if self.meeting is not None and number <= self.meeting.parties:
+                self.meeting.wait()  # BrokenBarrierError (a 500) unless they are concurrent
             time.sleep(self.latency)
             answer = self.answer(request, number)
             keep = self.cut_when(number)
@@ -274,12 +278,12 @@ def test_two_passes_merge_without_duplicates(server: ScriptedServer) -> None:
 async def test_aextract_asks_the_chunks_concurrently_within_the_bound(
     server: ScriptedServer,
 ) -> None:
-    server.responder = responder = Responder(latency=0.05)
+    server.responder = responder = Responder(meet=3)
     async with Extractor(
         base_url=server.base_url, api_key="k", max_concurrency=3, **SMALL
     ) as extractor:
         result = await extractor.aextract(LONG)
-    assert 1 < responder.most_in_flight <= 3
+    assert responder.most_in_flight == 3  # three met at the barrier, never a fourth
     check_whole(result, LONG)
     assert boundaries_inside_quotations(LONG, server.requests) == []
 
