@@ -96,6 +96,7 @@ class BatchAPIServer:
         self.batches: dict[str, dict[str, Any]] = {}
         self.steps: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
+        self.queries: list[str] = []  # each request's query string
         self.chat_bodies: list[dict[str, Any]] = []  # bodies sent to /v1/chat/completions
         self.garbage_output = False  # the output file starts with a line that is not JSON
         # HTTP statuses to answer the next requests with instead (e.g. [429, 503]), one each.
@@ -126,6 +127,7 @@ class BatchAPIServer:
 
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
+                server.queries.append(self.path.partition("?")[2])
                 server.requests.append(("GET", path))
                 if self._fault():
                     return
@@ -142,6 +144,7 @@ class BatchAPIServer:
 
             def do_POST(self) -> None:
                 path = self.path.split("?")[0]
+                server.queries.append(self.path.partition("?")[2])
                 server.requests.append(("POST", path))
                 raw = self.rfile.read(int(self.headers.get("content-length", 0)))
                 if self._fault():

@@ -654,3 +654,12 @@ def test_a_rejected_key_on_a_batch_call_is_one_clear_error(
     with pytest.raises(AuthenticationError, match=r"uploading .*answered HTTP 401"):
         run_openai_batch(inputs, out=tmp_path / "r.jsonl", settings=settings_for(server))
     assert server.count("POST", "/files") == 1  # not retried
+
+
+def test_a_query_in_the_base_url_goes_on_every_batch_call(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    settings = settings_for(server, base_url=server.base_url + "?api-version=2025-01-01")
+    summary = run_openai_batch(inputs[:1], out=tmp_path / "r.jsonl", settings=settings)
+    assert summary.done == 1
+    assert server.queries and all("api-version=2025-01-01" in q for q in server.queries)

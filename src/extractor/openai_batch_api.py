@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from time import monotonic
 from typing import Literal, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 import openai
 from openai.types import Batch
@@ -107,9 +108,12 @@ class BatchService:
                 "no API key: the Batch API needs OPENAI_API_KEY (or EXTRACTOR_API_KEY), or "
                 "base_url / OPENAI_BASE_URL pointing at a server that offers it"
             )
+        url = urlsplit(settings.base_url or OPENAI_URL)
         client = openai.OpenAI(
             api_key=key or LOCAL_API_KEY,
-            base_url=settings.base_url or OPENAI_URL,
+            # As for model calls: a query (?api-version=...) goes on every request, not the path.
+            base_url=url._replace(query="").geturl(),
+            default_query=dict(parse_qsl(url.query, keep_blank_values=True)),
             timeout=settings.timeout,
             max_retries=0,  # ours, below
             http_client=http_client(settings),
