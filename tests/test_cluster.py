@@ -22,12 +22,20 @@ distributed = pytest.importorskip(
     "distributed", reason='Dask is the optional extra "cluster" (pip install -e ".[dev]")'
 )
 
-from extractor import ExtractionError, FailedAttempt, Usage, extract_offline, read_article  # noqa: E402
+from extractor import (  # noqa: E402
+    ExtractionError,
+    Extractor,
+    FailedAttempt,
+    Usage,
+    extract_offline,
+    read_article,
+)
 from extractor.batch_inputs import read_inputs  # noqa: E402
 from extractor.batch_lines import ArticleOutcome, Timing  # noqa: E402
 from extractor.cluster import (  # noqa: E402
     ClusterLimiter,
     SharedLimiter,
+    SharedLimiterLostError,
     errors_path,
     run_on_cluster,
 )
@@ -272,6 +280,45 @@ def tell_429(limiter: Any) -> None:
     booked = handle.reserve(10)
     assert booked is not None
     handle.observe(booked.ticket, 429, {"retry-after": "30"})
+
+
+class LostActor:
+    """Stands in for the handle of an actor whose worker died: no call is ever answered."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def reserve(self, *args: Any) -> Any:
+        self.calls += 1
+        return self
+
+    def result(self, timeout: float | None = None) -> Any:
+        raise TimeoutError(f"timed out after {timeout} s.")
+
+
+def test_a_lost_limiter_fails_the_request_and_later_ones_at_once() -> None:
+    actor = LostActor()
+    handle = ClusterLimiter(actor, timeout=0.01)
+    with pytest.raises(SharedLimiterLostError, match=r"did not answer .*timed out after 0\.01 s"):
+        handle.reserve(10)
+    with pytest.raises(SharedLimiterLostError):
+        handle.reserve(10)
+    assert actor.calls == 1  # the second request did not wait for it again
+
+
+def test_an_extractor_whose_limiter_is_lost_fails_without_sending_or_retrying() -> None:
+    actor = LostActor()
+    with ScriptedServer() as server:
+        server.responder = handwritten
+        extractor = Extractor(
+            base_url=server.base_url, api_key="k", limiter=ClusterLimiter(actor, timeout=0.01)
+        )
+        with pytest.raises(SharedLimiterLostError):
+            extractor.extract(PLAIN.format(n=1))
+        extractor.close()
+    # openai passes it on unwrapped (it is an OpenAIError), so it is not retried as a
+    # connection error: one booking tried, no request sent.
+    assert actor.calls == 1 and server.requests == []
 
 
 # --- what crosses from a worker to the driver ---------------------------------------------------

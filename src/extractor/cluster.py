@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import openai
 from distributed import Client, Future, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -58,6 +59,7 @@ __all__ = [
     "ClusterSummary",
     "ExtractorPlugin",
     "SharedLimiter",
+    "SharedLimiterLostError",
     "errors_path",
     "has_model",
     "run_on_cluster",
@@ -98,7 +100,9 @@ class ExtractorPlugin(WorkerPlugin):
             return
         from extractor.extractor import Extractor
 
-        shared = ClusterLimiter(self.limiter) if self.limiter is not None else None
+        shared = None
+        if self.limiter is not None:
+            shared = ClusterLimiter(self.limiter, timeout=self.settings.timeout)
         self.extractor = Extractor(settings=self.settings, limiter=shared)
 
     def teardown(self, worker: Any) -> None:
@@ -182,7 +186,10 @@ def run_on_cluster(
         finally:
             cast(Any, client).unregister_worker_plugin(name)
         if limiter is not None:
-            summary.limiter = limiter.counts().result()
+            try:
+                summary.limiter = limiter.counts().result(timeout=settings.timeout)
+            except Exception as exc:  # its worker was lost: the lines say what it cost
+                summary.limiter = {"lost": f"{type(exc).__name__}: {exc}"}
     return summary
 
 
@@ -310,16 +317,29 @@ class SharedLimiter:
         }
 
 
-class ClusterLimiter:
-    """A worker's handle on the run's `SharedLimiter`: the `Limiter` its Extractor books with."""
+class SharedLimiterLostError(ExtractorError, openai.OpenAIError):
+    """The run's shared rate limiter did not answer (its worker was lost); not retried.
 
-    def __init__(self, actor: Any) -> None:
+    Also an ``openai.OpenAIError``, so that openai passes it on unwrapped from the transport."""
+
+
+class ClusterLimiter:
+    """A worker's handle on the run's `SharedLimiter`: the `Limiter` its Extractor books with.
+
+    An actor that does not answer within `timeout` seconds (its worker died) fails the request
+    with `SharedLimiterLostError`, and every later one on this worker at once, so the articles
+    left fail fast (as lines) instead of each waiting, or going out unlimited.
+    """
+
+    def __init__(self, actor: Any, timeout: float = 120.0) -> None:
         """`actor`: the Dask actor handle of the run's `SharedLimiter`."""
         self._actor = actor
+        self._timeout = timeout
+        self._lost: str | None = None
 
     def reserve(self, cost: int, max_wait: float | None = None) -> Reservation | None:
         """Book one request of `cost` tokens with the shared limiter (one round trip)."""
-        booked: Reservation | None = self._actor.reserve(cost, max_wait, _worker_address()).result()
+        booked: Reservation | None = self._ask("reserve", cost, max_wait, _worker_address())
         return booked
 
     def observe(
@@ -330,7 +350,18 @@ class ClusterLimiter:
         tokens: int | None = None,
     ) -> None:
         """Pass what the server answered on to the shared limiter (waits until it has it)."""
-        self._actor.observe(ticket, status, dict(headers), tokens).result()
+        self._ask("observe", ticket, status, dict(headers), tokens)
+
+    def _ask(self, method: str, *args: Any) -> Any:
+        if self._lost is None:
+            try:
+                return getattr(self._actor, method)(*args).result(timeout=self._timeout)
+            except Exception as exc:  # a lost worker, a timeout, a closed connection
+                self._lost = f"{type(exc).__name__}: {exc}"
+        raise SharedLimiterLostError(
+            f"the cluster's shared rate limiter did not answer ({self._lost}); its worker was "
+            "probably lost: run again to redo the articles that failed"
+        )
 
 
 def _worker_address() -> str:
