@@ -663,3 +663,33 @@ def test_a_query_in_the_base_url_goes_on_every_batch_call(
     summary = run_openai_batch(inputs[:1], out=tmp_path / "r.jsonl", settings=settings)
     assert summary.done == 1
     assert server.queries and all("api-version=2025-01-01" in q for q in server.queries)
+
+
+def test_every_reply_rejected_all_are_asked_again_concurrently(
+    server: BatchAPIServer, inputs: list[BatchItem], tmp_path: Path
+) -> None:
+    def all_ungrounded(custom_id: str | None, body: dict[str, Any]) -> dict[str, Any]:
+        """HAND-ALTERED: every batch reply names a sentence the article does not have; the
+        normal API gets the perfect reply."""
+        reply = perfect_reply(custom_id, body)
+        if custom_id is not None:
+            call = reply["choices"][0]["message"]["tool_calls"][0]["function"]
+            arguments = json.loads(call["arguments"])
+            arguments["events"][0]["s"] = 9999
+            call["arguments"] = json.dumps(arguments)
+        return reply
+
+    server.answer = all_ungrounded
+    out = tmp_path / "results.jsonl"
+    settings = settings_for(server, batch_concurrency=3)
+    summary = run_openai_batch(inputs, out=out, settings=settings)
+    assert summary.done == 3 and summary.report.reasked == 5 and summary.report.accepted == 0
+    assert server.count("POST", "/chat/completions") == 5
+    assert [row["id"] for row in lines(out)] == ["a-shared.txt", "b-short.txt", "c-long.txt"]
+    normal = tmp_path / "normal.jsonl"
+    run_batch(inputs, out=normal, settings=settings)
+    theirs = by_id(lines(normal))  # the normal batch writes articles as they finish
+    for mine in lines(out):
+        assert {k: v for k, v in mine["result"].items() if k != "usage"} == {
+            k: v for k, v in theirs[mine["id"]]["result"].items() if k != "usage"
+        }

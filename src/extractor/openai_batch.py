@@ -29,6 +29,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -684,10 +685,29 @@ def _collect(
         )
     replies = _download(batch, state, state_file, service, settings)
     todo = [by_id[key] for key in state.articles if key in by_id]  # others: written already
-    with counting_display(console, "reading replies", len(todo)) as advance:
-        for item in todo:
-            _read_article(item, replies, settings, extractor, emit, report)
-            advance()
+    width = settings.batch_concurrency
+
+    def finish(item: Readable) -> tuple[Finished | None, int]:
+        return _finish(item, replies, settings, extractor)
+
+    # Articles are finished `batch_concurrency` at a time (re-asks wait on the network), in
+    # windows so that results wait in memory for a few articles at most; written in input order.
+    with (
+        counting_display(console, "reading replies", len(todo)) as advance,
+        ThreadPoolExecutor(max_workers=width, thread_name_prefix="openai-batch") as pool,
+    ):
+        for start in range(0, len(todo), width * 4):
+            for finished, requests in pool.map(finish, todo[start : start + width * 4]):
+                if finished is None:
+                    report.left += 1  # asked in a later run, not at full price now
+                else:
+                    report.requests += requests
+                    report.reasked += finished.reasked
+                    report.accepted += finished.accepted
+                    report.batch_usage = report.batch_usage.add(finished.batch_usage)
+                    report.api_usage = report.api_usage.add(finished.api_usage)
+                    emit(finished.outcome)
+                advance()
     _forget(state, state_file)
     if batch.status != "completed" or report.left:
         done, _, total = request_counts(batch)
@@ -700,16 +720,15 @@ def _collect(
         )
 
 
-def _read_article(
+def _finish(
     item: Readable,
     replies: dict[str, tuple[Path, tuple[int, int]]],
     settings: Settings,
     extractor: Extractor,
-    emit: Callable[[ArticleOutcome], None],
-    report: BatchReport,
-) -> None:
-    """One article of the batch: its replies read, accepted or asked again, its outcome emitted;
-    an article with a request the batch did not run (expired, cancelled) is left for later."""
+) -> tuple[Finished | None, int]:
+    """One article of the batch: its replies read, accepted or asked again (`finish_article`),
+    and its number of requests; None for an article with a request the batch did not run
+    (expired, cancelled): it is left for a later run."""
     planned = plan_article(item, settings)
     mine = []
     for i in range(len(planned.prompts)):
@@ -719,15 +738,8 @@ def _read_article(
             read_reply(*found) if found else Reply(key, None, "not in the batch's files", True)
         )
     if any(r.expired for r in mine):
-        report.left += 1  # asked in a later run, not at full price now
-        return
-    finished = finish_article(planned, mine, settings, extractor)
-    report.requests += len(mine)
-    report.reasked += finished.reasked
-    report.accepted += finished.accepted
-    report.batch_usage = report.batch_usage.add(finished.batch_usage)
-    report.api_usage = report.api_usage.add(finished.api_usage)
-    emit(finished.outcome)
+        return None, len(mine)
+    return finish_article(planned, mine, settings, extractor), len(mine)
 
 
 def _download(
