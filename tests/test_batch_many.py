@@ -2,8 +2,8 @@
 
 Every reply here is HAND-WRITTEN by the rule in `EventResponder` (it stands in for a model; see
 tests/scripted_server.py): the article's first sentence is reported as one event, its evidence
-copied from the request. An article whose text holds ``SLOW`` is answered after `slow` seconds,
-one holding ``GARBAGE`` with a reply that never validates.
+copied from the request. An article whose text holds ``SLOW`` is answered once the test opens
+`gate` (or after `slow` seconds), one holding ``GARBAGE`` with a reply that never validates.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class EventResponder:
 
     def __init__(self, latency: float = 0.0, slow: float = 0.3) -> None:
         self.latency, self.slow = latency, slow
+        self.gate = threading.Event()  # SLOW articles are answered once it is set
+        self.slow_answered = 0
         self.lock = threading.Lock()
         self.in_flight = 0
         self.most_in_flight = 0
@@ -48,7 +50,12 @@ class EventResponder:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            time.sleep(self.slow if "SLOW" in text else self.latency)
+            if "SLOW" in text:
+                self.gate.wait(self.slow)
+                with self.lock:
+                    self.slow_answered += 1
+            else:
+                time.sleep(self.latency)
             if "GARBAGE" in text:
                 return Reply(completion("not json at all"))
             first = _FIRST_SENTENCE.search(text)
@@ -104,13 +111,15 @@ def test_one_bad_article_is_an_outcome_with_its_error_not_an_exception(
 
 
 async def test_aextract_many_yields_results_as_they_complete(server: ScriptedServer) -> None:
-    server.responder = EventResponder(latency=0.0, slow=0.5)
+    responder = server.responder = EventResponder(latency=0.0, slow=30)
     texts = [("slow", article("slow", "SLOW. ")), ("a", article("a")), ("b", article("b"))]
     order: list[str] = []
     async with extractor_for(server) as extractor:
         async for outcome in extractor.aextract_many(texts, concurrency=3):
             assert isinstance(outcome, ArticleOutcome) and outcome.ok
             order.append(outcome.id)
+            if len(order) == 2:  # the slow one is answered only now
+                responder.gate.set()
     assert order[-1] == "slow" and sorted(order[:2]) == ["a", "b"]
 
 
@@ -133,13 +142,17 @@ async def test_inputs_are_taken_lazily_as_workers_free_up(server: ScriptedServer
 
 
 def test_stopping_early_cancels_what_is_in_flight(server: ScriptedServer) -> None:
-    responder = server.responder = EventResponder(latency=0.0, slow=1.0)
+    responder = server.responder = EventResponder(latency=0.0, slow=30)
     texts = [("fast", article("fast"))] + [(f"s{i}", article(f"s{i}", "SLOW. ")) for i in range(4)]
-    with extractor_for(server) as extractor:
-        for outcome in extractor.extract_many(texts, concurrency=5):
-            assert outcome.id == "fast"
-            break
-    assert len(responder.seen) == 5  # the slow ones were asked, then abandoned
+    try:
+        with extractor_for(server) as extractor:
+            for outcome in extractor.extract_many(texts, concurrency=5):
+                assert outcome.id == "fast"
+                break
+        # Not cancelled, extract_many would have waited for the slow replies (30 s) to finish.
+        assert responder.slow_answered == 0
+    finally:
+        responder.gate.set()
 
 
 def test_a_bad_concurrency_is_a_configuration_error(server: ScriptedServer) -> None:
