@@ -172,11 +172,18 @@ def test_a_cut_reply_is_complete_as_far_as_its_last_collection_reaches() -> None
     assert reach == len(TEXT)  # sentence 7 ends the text
 
 
-def test_concurrent_chunks_are_many_but_never_tiny() -> None:
-    long = read("word " * 10_000, None, ArticleExtraction, max_chars=10**6)
-    assert parallel_budget(long, 40_000, 16) == 5_000  # 16 shares would be 3,125 characters
-    assert parallel_budget(long, 40_000, 2) == 25_000
-    assert parallel_budget(long, 4_000, 2) == 4_000  # never above the context's budget
+def test_concurrent_chunks_are_about_equal_and_never_tiny() -> None:
+    text = "\n\n".join([TEXT] * 60)  # 21,700 characters
+    long = read(text, None, ArticleExtraction, max_chars=10**6)
+    quotations = find(long)
+    budget = parallel_budget(long, quotations, 40_000, 16)
+    sizes = [c.end - c.start for c in plan(long, quotations, budget)]
+    assert len(sizes) == 5  # 16 would each be about 1,400 characters: too many prompts
+    assert max(sizes) - min(sizes) < 1_000  # equal, give or take a paragraph
+    assert parallel_budget(long, quotations, 40_000, 2) >= len(text) // 2
+    assert parallel_budget(long, quotations, 3_000, 16) == 3_000  # never above the bound
+    short = read(TEXT, None, ArticleExtraction, max_chars=10**6)
+    assert parallel_budget(short, find(short), 40_000, 16) == 40_000  # one chunk: unchanged
 
 
 def test_one_person_named_twice_in_one_event_is_one_actor() -> None:

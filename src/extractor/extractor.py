@@ -118,7 +118,9 @@ class Extractor:
             max_tokens=settings.max_tokens,
         )
         if concurrent:  # chunks answered side by side: more, smaller ones are done sooner
-            budget = pipeline.parallel_budget(article, budget, settings.max_concurrency)
+            budget = pipeline.parallel_budget(
+                article, quotations, budget, settings.max_concurrency
+            )
         return pipeline.plan(article, quotations, budget, passes=settings.extraction_passes)
 
     def _chunk(
