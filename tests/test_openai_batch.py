@@ -125,7 +125,9 @@ def test_same_lines_as_the_normal_batch(
     assert not state_path(out).exists()  # the batch is read: its state and files are gone
     assert sorted(p.name for p in tmp_path.iterdir()) == ["news", "results.jsonl"]
 
-    # The normal batch over the same articles, the same (scripted) model answering.
+    # The normal batch over the same articles, the same (scripted) model answering. (Its
+    # aextract plans long articles in more chunks than extract when they exceed 5,000 characters
+    # a chunk; at max_tokens 1024 the budget is below that, so both plan the same chunks.)
     normal_out = tmp_path / "normal.jsonl"
     run_batch(inputs, out=normal_out, settings=settings)
     assert server.count("POST", "/chat/completions") == 5

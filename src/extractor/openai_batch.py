@@ -121,7 +121,13 @@ class Planned:
 
 
 def plan_article(item: Readable, settings: Settings) -> Planned:
-    """read -> find -> plan -> prompt, exactly as `Extractor.extract` does for the article."""
+    """read -> find -> plan -> prompt, exactly as `Extractor.extract` does for the article.
+
+    Planned as `extract` plans (the fewest chunks the budget allows), not as `aextract`, which
+    makes more, smaller chunks of a long article to answer them side by side sooner
+    (`pipeline.parallel_budget`): a batch does not wait on replies, so smaller chunks would
+    only cost their prompts' overhead again.
+    """
     article = item.read(max_chars=settings.max_chars)
     checked = pipeline.read(
         article.text, article.published, ArticleExtraction, max_chars=settings.max_chars
