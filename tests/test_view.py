@@ -625,3 +625,24 @@ def test_the_page_and_rows_load_without_openai() -> None:
         "assert not {'openai', 'instructor', 'httpx2'} & set(sys.modules), sys.modules.keys()"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_result_whose_only_marks_are_ruled_out_is_shown(tmp_path: Path) -> None:
+    """A scare quote and nothing else: no record, but its ruled-out span is shown (offline)."""
+    text = 'date 2025-08-27\nThe so-called "peace plan" was never published by anyone.\n'
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    extracted = runner.invoke(
+        app, ["extract", str(tmp_path / "a.txt"), "--offline", "--format", "json"]
+    )
+    assert extracted.exit_code == 0, extracted.output
+    result = ArticleExtraction.model_validate_json(extracted.stdout)
+    assert not (result.quotes or result.commitments or result.events)
+    assert result.coverage is not None and result.coverage.ruled_out
+    (tmp_path / "r.json").write_text(extracted.stdout, encoding="utf-8")
+    made = view(str(tmp_path / "r.json"), "--out", str(tmp_path / "page.html"))
+    assert made.exit_code == 0, made.output
+    page = Page((tmp_path / "page.html").read_text(encoding="utf-8"))
+    assert page.texts == [text]
+    ruled = [a for tag, a in page.tags if tag == "li" and "data-ruled-start" in a]
+    start, end = text.index("peace plan"), text.index("peace plan") + len("peace plan")
+    assert [(a["data-ruled-start"], a["data-ruled-end"]) for a in ruled] == [(str(start), str(end))]

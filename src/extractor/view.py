@@ -239,8 +239,9 @@ def _source_text(
     given = item.get("text")
     if isinstance(given, str):
         return given
-    if not (result.quotes or result.commitments or result.events):
-        return ""  # nothing to show in it (a failed article): no need to read it
+    ruled = result.coverage.ruled_out if result.coverage is not None else []
+    if not (result.quotes or result.commitments or result.events or ruled):
+        return ""  # no span to show in it (a failed article): no need to read it
     source = result.source
     if source is None:
         raise InputError(
