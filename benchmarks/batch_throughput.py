@@ -170,7 +170,17 @@ def main() -> None:
         print(f"server: 127.0.0.1:{port}, {args.latency} s a reply; tokens by {counter}")
         print(f"load average before: {load} (other work on this machine skews every figure)")
         names = ("instructor", "library", "batch")
-        results = {name: run_worker(name, base, args) for name in names}
+        # Rounds interleave the clients (a process each), so load that drifts over the run
+        # (other work on the machine) falls on all three alike.
+        results: dict[str, dict[str, Any]] = {name: {} for name in names}
+        one_round = argparse.Namespace(levels=args.levels, rounds=1)
+        for number in range(args.rounds):
+            print(f"round {number + 1} of {args.rounds} ...", file=sys.stderr, flush=True)
+            for name in names:
+                for level, figures in run_worker(name, base, one_round).items():
+                    merged = results[name].setdefault(level, {"n": figures["n"]})
+                    merged.setdefault("rates", []).extend(figures["rates"])
+                    merged.setdefault("cpus", []).extend(figures["cpus"])
     finally:
         server.terminate()
         server.wait(timeout=10)
