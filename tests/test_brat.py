@@ -136,12 +136,14 @@ def test_source_name_reads_the_name_a_source_gives(source: str, name: str | None
     assert source_name(source) == name
 
 
-def write_corpus(folder: Path) -> None:
-    """PolNeAR's layout: text/NAME.txt and attributions/NAME_ANNOTATOR.ann (two annotators)."""
+def write_corpus(folder: Path, *, crlf: bool = False) -> None:
+    """PolNeAR's layout: text/NAME.txt and attributions/NAME_ANNOTATOR.ann (two annotators);
+    `crlf`: the text with \\r\\n line ends, its offsets counting each \\r (as brat's do)."""
+    text = TEXT.replace("\n", "\r\n") if crlf else TEXT
     (folder / "text").mkdir(parents=True)
     (folder / "attributions").mkdir()
-    (folder / "text" / "ferry.txt").write_text(TEXT, encoding="utf-8")
-    (folder / "attributions" / "ferry_aaaa.ann").write_text(ann_for(TEXT), encoding="utf-8")
+    (folder / "text" / "ferry.txt").write_bytes(text.encode("utf-8"))
+    (folder / "attributions" / "ferry_aaaa.ann").write_text(ann_for(text), encoding="utf-8")
     (folder / "attributions" / "ferry_bbbb.ann").write_text("", encoding="utf-8")
 
 
@@ -195,13 +197,32 @@ def test_the_offline_path_scored_against_brat_gold(tmp_path: Path) -> None:
     assert report.speakers.unnamed == 1
 
 
-def test_crlf_texts_keep_their_offsets_and_the_offline_path_follows(tmp_path: Path) -> None:
+def test_crlf_texts_are_read_as_text_mode_reads_them_offsets_mapped(tmp_path: Path) -> None:
     from extractor.cli_eval import offline_predictions
 
     text = TEXT.replace("\n", "\r\n")
     (tmp_path / "ferry.txt").write_bytes(text.encode("utf-8"))
     (tmp_path / "ferry.ann").write_text(ann_for(text), encoding="utf-8")
     gold = read_brat(tmp_path)
-    assert gold[0].text == text  # line ends untouched: brat offsets count each \r
+    # The text as `extract` and `batch` read it (each line end one character), brat's offsets
+    # (which count each \r) moved onto it: the same gold as the LF file's.
+    assert gold[0].text == TEXT == (tmp_path / "ferry.txt").read_text(encoding="utf-8")
+    (tmp_path / "lf").mkdir()
+    (tmp_path / "lf" / "ferry.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "lf" / "ferry.ann").write_text(ann_for(TEXT), encoding="utf-8")
+    assert gold[0].article.quotes == read_brat(tmp_path / "lf")[0].article.quotes
     report = evaluate(gold, offline_predictions(gold))
     assert report.types["quotes"].matched == 3 and report.grounding.misplaced == 0
+
+
+def test_a_lone_carriage_return_is_one_line_end_too(tmp_path: Path) -> None:
+    text = TEXT.replace("\n\n", "\r\n\r", 1)  # \r\n then a lone \r: two line ends
+    (tmp_path / "ferry.txt").write_bytes(text.encode("utf-8"))
+    (tmp_path / "ferry.ann").write_text(ann_for(text), encoding="utf-8")
+    [gold] = read_brat(tmp_path)
+    assert gold.text == text.replace("\r\n", "\n").replace("\r", "\n")
+    assert [q.span.text for q in gold.article.quotes] == [
+        "The ferry will run again",
+        "We found the money",
+        "nearly done",
+    ]

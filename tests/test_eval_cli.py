@@ -133,9 +133,10 @@ def test_failures_are_one_error_line_with_exit_2(args: list[str], message: str) 
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
 
 
-def test_extractor_batch_output_scores_like_the_offline_path(tmp_path: Path) -> None:
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
+def test_extractor_batch_output_scores_like_the_offline_path(tmp_path: Path, crlf: bool) -> None:
     corpus = tmp_path / "corpus"
-    write_corpus(corpus)
+    write_corpus(corpus, crlf=crlf)
     out = tmp_path / "results.jsonl"
     batch = runner.invoke(app, ["batch", str(corpus / "text"), "--offline", "-o", str(out)])
     assert batch.exit_code == 0, batch.output
@@ -144,3 +145,4 @@ def test_extractor_batch_output_scores_like_the_offline_path(tmp_path: Path) -> 
     direct = eval_json(*gold, "--offline")
     assert counts(from_batch, "quotes") == counts(direct, "quotes") == (3, 3, 3)
     assert from_batch["speakers"] == direct["speakers"]
+    assert from_batch["grounding"]["misplaced"] == direct["grounding"]["misplaced"] == 0

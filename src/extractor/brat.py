@@ -48,6 +48,7 @@ __all__ = [
     "parse_standoff",
     "read_brat",
     "source_name",
+    "text_mode",
 ]
 
 QuoteMode = Literal["marked", "all"]
@@ -343,12 +344,36 @@ def _text_for(ann: Path) -> Path | None:
     return None
 
 
+def text_mode(raw: str) -> tuple[str, list[int]]:
+    """`raw` as Python's text mode reads it (``\\r\\n`` and a lone ``\\r`` each one ``\\n``),
+    and where each raw offset (0 to ``len(raw)`` included) lands in it."""
+    offsets = [0] * (len(raw) + 1)
+    removed = 0
+    for i, char in enumerate(raw):
+        offsets[i] = i - removed
+        if char == "\r" and raw[i + 1 : i + 2] == "\n":
+            removed += 1
+    offsets[len(raw)] = len(raw) - removed
+    return raw.replace("\r\n", "\n").replace("\r", "\n"), offsets
+
+
+def _moved(doc: BratDocument, offsets: list[int]) -> BratDocument:
+    """`doc` with every fragment's offsets moved by `offsets` (raw -> text mode)."""
+    moved = BratDocument(events=doc.events)
+    for ident, span in doc.spans.items():
+        fragments = tuple((offsets[a], offsets[b]) for a, b in span.fragments)
+        moved.spans[ident] = BratSpan(span.id, span.label, fragments, span.text)
+    return moved
+
+
 def read_brat(folder: str | Path, mode: QuoteMode = "marked") -> list[LoadedGold]:
     """Gold articles from every ``.ann`` file under `folder` and the ``.txt`` each annotates.
 
-    Offsets index the ``.txt`` file exactly as it is (UTF-8, code points, line ends untouched).
-    A text annotated more than once (PolNeAR's ``_annotator`` suffixes) is read from its first
-    annotation file by name. Each ``T`` line's text is checked against the file.
+    brat offsets index the ``.txt`` file as it is (UTF-8, code points, each ``\\r`` counted);
+    each ``T`` line's text is checked against that. The gold's text is then the file as Python's
+    text mode reads it (``Path.read_text``: each line end one ``\\n``), the text ``extract``
+    and ``batch`` index, and every offset is moved onto it. A text annotated more than once
+    (PolNeAR's ``_annotator`` suffixes) is read from its first annotation file by name.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -370,11 +395,18 @@ def read_brat(folder: str | Path, mode: QuoteMode = "marked") -> list[LoadedGold
         except UnicodeDecodeError:
             raise InputError(f"{ann} or {txt}: not UTF-8") from None
         for span in doc.spans.values():
+            if any(b > len(text) for _, b in span.fragments):
+                raise InputError(
+                    f"{ann}: {span.id} ends past the end of {txt.name} ({len(text)} characters)"
+                )
             if span.text and " ".join(text[a:b] for a, b in span.fragments) != span.text:
                 raise InputError(
                     f"{ann}: {span.id} says {span.text[:40]!r} but {txt.name} has "
                     f"{' '.join(text[a:b] for a, b in span.fragments)[:40]!r} there"
                 )
+        if "\r" in text:
+            text, offsets = text_mode(text)
+            doc = _moved(doc, offsets)
         quotes = gold_quotes(text, attributions(doc), mode)
         article = GoldArticle(
             id=txt.stem,

@@ -63,11 +63,6 @@ def offline_predictions(gold: list[LoadedGold]) -> dict[str, ArticleExtraction]:
     out: dict[str, ArticleExtraction] = {}
     for item in gold:
         text = item.text
-        if "\r" in text:  # brat offsets index \r\n as two characters: extract from it as it is
-            out[item.article.id] = extract_offline(
-                text, published=item.article.published, max_chars=len(text) + 1
-            )
-            continue
         article = parse_article(
             text.encode("utf-8"), max_chars=len(text) + 1, source=item.article.id
         )
