@@ -198,6 +198,44 @@ def test_a_run_killed_with_sigkill_resumes_without_duplicates_or_repeated_reques
     assert again.stderr == ""  # not a terminal: no progress drawn
 
 
+def test_ctrl_c_stops_with_one_line_and_the_same_command_resumes(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    server.responder = EventResponder(latency=0.1)
+    news = folder(tmp_path / "news", 12)
+    out = tmp_path / "r.jsonl"
+    args = ["batch", str(news), "--out", str(out), "--base-url", server.base_url]
+    command = [sys.executable, "-c", "from extractor.cli import main; main()", *args]
+    command += ["--concurrency", "2", "--no-cache"]
+    variables = env(OPENAI_API_KEY=FAKE_KEY)
+    # A shell that starts pytest in the background has it ignore SIGINT; its children would too.
+    process = subprocess.Popen(
+        command,
+        env=variables,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            not out.exists() or out.read_bytes().count(b"\n") < 2
+        ):
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert stderr.strip().startswith("error: interrupted;") and len(stderr.splitlines()) == 1
+    assert out.read_bytes().endswith(b"\n")  # whole lines only
+    again = subprocess.run(command, env=variables, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    ids = [row["id"] for row in lines(out)]
+    assert len(ids) == 12 and len(set(ids)) == 12
+
+
 def test_failed_articles_go_to_the_errors_file_and_retry_failed_redoes_only_them(
     server: ScriptedServer, tmp_path: Path
 ) -> None:

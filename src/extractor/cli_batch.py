@@ -4,8 +4,9 @@ Exit codes: 0 every article is in the output; 1 some articles failed (they are i
 file, everything else was written; ``--retry-failed`` redoes them); 2 bad input or options (no
 article was extracted: a missing path, duplicate ids, a bad setting, an output another run is
 writing); 3 a server failure every article would share (wrong key, unknown model): the run
-stopped; what it wrote stays, and the same command resumes it. Every failure is one ``error:``
-line on stderr; the summary goes to stdout, the progress bar to stderr (on a terminal only).
+stopped; what it wrote stays, and the same command resumes it; 130 interrupted (Ctrl-C): the
+same. Every failure is one ``error:`` line on stderr; the summary goes to stdout, the progress
+bar to stderr (on a terminal only).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from extractor.batch import BatchSummary, errors_path, run_batch
 from extractor.batch_inputs import BatchItem, read_inputs
 from extractor.batch_progress import BatchProgress
 from extractor.errors import ConfigurationError, ExtractorError, InputError
+from extractor.render import visible
 from extractor.settings import Mode, load_settings
 
-__all__ = ["EXIT_SOME_FAILED", "batch"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_SOME_FAILED", "batch"]
 
 EXIT_SOME_FAILED = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 class Via(str, Enum):
@@ -185,6 +188,12 @@ def batch(
                 on_start=progress.start,
                 on_outcome=progress.update,
             )
+    except KeyboardInterrupt:  # Ctrl-C: the lines written stay; the same command goes on
+        typer.echo(
+            visible(f"error: interrupted; what is in {out} stays, and the same command resumes"),
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except ConfigurationError as error:
         fail(error)
     except InputError as error:
