@@ -289,8 +289,10 @@ class BatchRun:
                 if kind is None:  # a run that ended: its server failures are failures
                     self._release()
                 out, errors = self._writers
-                out.close()
-                errors.close()
+                try:
+                    out.close()
+                finally:
+                    errors.close()
             summary = self.summary
             summary.still_failing = compact_errors(self.errors, self._done)
             summary.seconds = time.perf_counter() - self._started

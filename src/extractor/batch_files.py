@@ -152,16 +152,28 @@ class LineWriter:
         self._thread.start()
 
     def put(self, line: str) -> None:
-        """Queue one line (its own newline included) to be written soon."""
+        """Queue one line (its own newline included) to be written soon.
+
+        `InputError` once a write has failed (a full disk): the run stops instead of going on
+        with nothing written; a torn line it left is cut off when the run starts again.
+        """
+        if self.failure is not None:
+            raise self._error(self.failure)
         self._queue.put(line.encode("utf-8"))
+
+    def _error(self, failure: OSError) -> InputError:
+        return InputError(f"{self.path}: cannot be written ({failure.strerror or failure})")
 
     def close(self) -> None:
         """Write what is queued, close the file; raise the write's `OSError` as an InputError."""
         self._queue.put(_CLOSE)
         self._thread.join()
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError as exc:  # what a failed write left in the buffer fails again
+            self.failure = self.failure or exc
         if self.failure is not None:
-            raise InputError(f"{self.path}: cannot be written ({self.failure.strerror})")
+            raise self._error(self.failure)
 
     def _run(self) -> None:
         closing = False
