@@ -261,6 +261,32 @@ def test_grounding_counts_exact_spans_and_spans_off_the_text() -> None:
     assert (report.grounding.spans, report.grounding.exact, report.grounding.misplaced) == (2, 1, 1)
 
 
+def test_records_without_a_span_count_as_predicted_false_hits_and_ungrounded() -> None:
+    g = gold(
+        quotes=[GoldQuote(span=BRIDGE, speaker="Ann Lee")],
+        events=[GoldEvent(kind=EventKind.MEETING, span=MONDAY)],
+    )
+    unplaced = pred_quote(BRIDGE.start, BRIDGE.end).model_copy(update={"span": None})
+    event = pred_event(EventKind.MEETING, None).model_copy(update={"span": None})
+    report = evaluate(
+        [g], {"a": result(quotes=[pred_quote(BRIDGE.start, BRIDGE.end), unplaced], events=[event])}
+    )
+    quotes, events = report.types["quotes"], report.types["events"]
+    assert (quotes.gold, quotes.predicted, quotes.matched) == (1, 2, 1)
+    assert (events.gold, events.predicted, events.matched) == (1, 1, 0)
+    assert report.quote_spans.predicted == 2
+    hits = [
+        (e.type, e.start, e.end, e.text, e.why) for e in report.errors if e.error == "false hit"
+    ]
+    assert hits == [
+        ("quotes", None, None, BRIDGE.text, "no span: the record is not grounded in the text"),
+        ("events", None, None, MONDAY.text, "no span: the record is not grounded in the text"),
+    ]
+    grounding = report.grounding
+    assert (grounding.spans, grounding.exact, grounding.no_span) == (3, 1, 2)
+    assert grounding.exact_share == pytest.approx(1 / 3)
+
+
 def test_spans_into_the_article_body_are_moved_past_its_date_line() -> None:
     text = "date 2025-08-25\n" + TEXT
     g = GoldArticle(

@@ -139,8 +139,8 @@ def render_report(report: EvalReport, console: Console, show_errors: int) -> Non
         )
     g = report.grounding
     console.print(
-        f"grounded exactly: {_ratio(g.exact, g.spans)} predicted span(s); not the gold text at "
-        f"their offsets: {g.misplaced}",
+        f"grounded exactly: {_ratio(g.exact, g.spans)} predicted record(s); without a span: "
+        f"{g.no_span}; not the gold text at their offsets: {g.misplaced}",
         markup=False,
         highlight=False,
     )
@@ -178,8 +178,9 @@ def render_report(report: EvalReport, console: Console, show_errors: int) -> Non
 
 def _error_line(item: Miss) -> str:
     text = item.text if len(item.text) <= 90 else item.text[:87] + "..."
+    where = "no span" if item.start is None else f"{item.start}-{item.end}"
     return visible(
-        f"  {item.article} {item.type} {item.start}-{item.end} [{item.label}] {text!r}: {item.why}",
+        f"  {item.article} {item.type} {where} [{item.label}] {text!r}: {item.why}",
         one_line=True,
     )
 

@@ -228,10 +228,15 @@ class DateFigures(BaseModel):
 
 
 class GroundingFigures(BaseModel):
-    """How the predicted spans scored were found in the text."""
+    """How the predicted records scored were found in the text."""
 
-    spans: int = 0
+    spans: int = Field(
+        default=0, description="Predicted records scored, those without a span included."
+    )
     exact: int = Field(default=0, description="Spans whose alignment is 'exact'.")
+    no_span: int = Field(
+        default=0, description="Predicted records with no span (`span: null`): never exact."
+    )
     misplaced: int = Field(
         default=0,
         description="Spans whose text is not the gold text at their offsets (a prediction "
@@ -240,7 +245,7 @@ class GroundingFigures(BaseModel):
 
     @property
     def exact_share(self) -> float | None:
-        """Exact spans among all spans scored."""
+        """Exact spans among all predicted records scored (a record without a span is not)."""
         return self.exact / self.spans if self.spans else None
 
 
@@ -250,8 +255,8 @@ class Miss(BaseModel):
     article: str
     type: RecordType
     error: Literal["miss", "false hit"]
-    start: int
-    end: int
+    start: int | None = Field(description="The span's start; None for a prediction with no span.")
+    end: int | None
     text: str
     label: str = Field(description="The record's speaker, actor or kind, as it gives it.")
     why: str = Field(description="Why it did not match.")
@@ -334,14 +339,17 @@ def _greedy(candidates: list[_Candidate]) -> dict[int, int]:
 
 def _pair(
     gold_pieces: Sequence[list[tuple[int, int]]],
-    pred_spans: Sequence[Span],
+    pred_spans: Sequence[Span | None],
     agrees: Callable[[int, int], bool],
 ) -> dict[int, int]:
-    """Greedy one-to-one pairs of gold and predictions whose span covers it and that agree."""
+    """Greedy one-to-one pairs of gold and predictions whose span covers it and that agree
+    (a prediction with no span covers nothing)."""
     candidates = []
     for g, pieces in enumerate(gold_pieces):
         size = sum(b - a for a, b in pieces)
         for p, span in enumerate(pred_spans):
+            if span is None:
+                continue
             overlap = covered(pieces, span.start, span.end)
             if overlap > 0 and 2 * overlap >= size and agrees(g, p):
                 candidates.append(_Candidate(g, p, overlap))
@@ -421,11 +429,11 @@ def _score_type(
 ) -> _Scored:
     """Count one record type in one article and list what did not match, and why.
 
-    Every prediction must have a span; `agrees(g, p)` and `disagreement(g, p)` take indices
-    into `gold` and `preds`.
+    A prediction with no span matches nothing: a false hit ("no span"). `agrees(g, p)` and
+    `disagreement(g, p)` take indices into `gold` and `preds`.
     """
     pieces = [_pieces(g.span, g.fragments if isinstance(g, GoldQuote) else []) for g in gold]
-    spans = [_span(p) for p in preds]
+    spans = [p.span for p in preds]
     pairs = _pair(pieces, spans, agrees)
     loose = _pair(pieces, spans, lambda g, p: True)  # span only: to say why others missed
     matched_preds = set(pairs.values())
@@ -456,19 +464,21 @@ def _score_type(
         if p in matched_preds:
             continue
         near_gold = inverse.get(p)
-        why = (
-            "covers no gold record by half"
-            if near_gold is None
-            else f"the gold record under it disagrees: {disagreement(near_gold, p)}"
-        )
+        span = spans[p]
+        if span is None:
+            why = "no span: the record is not grounded in the text"
+        elif near_gold is None:
+            why = "covers no gold record by half"
+        else:
+            why = f"the gold record under it disagrees: {disagreement(near_gold, p)}"
         misses.append(
             Miss(
                 article=article,
                 type=kind,
                 error="false hit",
-                start=spans[p].start,
-                end=spans[p].end,
-                text=spans[p].text,
+                start=span.start if span else None,
+                end=span.end if span else None,
+                text=span.text if span else _words_of(got),
                 label=_label(got),
                 why=why,
             )
@@ -477,10 +487,9 @@ def _score_type(
     return _Scored(counts, misses, pairs)
 
 
-def _span(record: Quote | Commitment | Event) -> Span:
-    """A predicted record's span (records without one are dropped before scoring)."""
-    assert record.span is not None
-    return record.span
+def _words_of(record: Quote | Commitment | Event) -> str:
+    """What a predicted record says it rests on: a quote's words, or the evidence."""
+    return record.text if isinstance(record, Quote) else record.evidence
 
 
 def evaluate(
@@ -528,7 +537,7 @@ def _score_article(
 ) -> None:
     """Add one article's counts, figures and errors to `report`."""
     kinds = set(article.quote_kinds) if article.quote_kinds is not None else None
-    quotes = [q for q in result.quotes if q.span and (kinds is None or q.kind in kinds)]
+    quotes = [q for q in result.quotes if kinds is None or q.kind in kinds]
     annotated = set(article.annotated)
     scored: list[Quote | Commitment | Event] = []
 
@@ -552,7 +561,7 @@ def _score_article(
             found.gold += 1
             found.matched += g in part.pairs
         pieces = [_pieces(q.span, q.fragments) for q in gq]
-        on_span = _pair(pieces, [_span(q) for q in quotes], lambda g, p: True)
+        on_span = _pair(pieces, [q.span for q in quotes], lambda g, p: True)
         report.quote_spans = report.quote_spans.add(
             Counts(gold=len(gq), predicted=len(quotes), matched=len(on_span))
         )
@@ -576,7 +585,7 @@ def _score_article(
 
     if "commitments" in annotated:
         gc = article.commitments
-        pc = [c for c in result.commitments if c.span is not None]
+        pc = list(result.commitments)
         scored.extend(pc)
 
         def commitment_ok(g: int, p: int) -> bool:
@@ -594,7 +603,7 @@ def _score_article(
 
     if "events" in annotated:
         ge = article.events
-        pe = [e for e in result.events if e.span is not None]
+        pe = list(result.events)
         scored.extend(pe)
 
         def event_ok(g: int, p: int) -> bool:
@@ -607,7 +616,7 @@ def _score_article(
         report.types["events"] = report.types["events"].add(part.counts)
         report.errors.extend(part.misses)
         pieces = [_pieces(e.span, []) for e in ge]
-        on_kind = _pair(pieces, [_span(e) for e in pe], lambda g, p: ge[g].kind is pe[p].kind)
+        on_kind = _pair(pieces, [e.span for e in pe], lambda g, p: ge[g].kind is pe[p].kind)
         dates = report.dates
         for g, p in on_kind.items():
             gold_event, predicted_event = ge[g], pe[p]
@@ -622,7 +631,10 @@ def _score_article(
 
     grounding = report.grounding
     for record in scored:
-        span = _span(record)
+        span = record.span
         grounding.spans += 1
+        if span is None:
+            grounding.no_span += 1
+            continue
         grounding.exact += span.alignment is Alignment.EXACT
         grounding.misplaced += text[span.start : span.end] != span.text
