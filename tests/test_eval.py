@@ -173,8 +173,10 @@ def test_unnamed_and_pronoun_speakers_are_reported_apart() -> None:
     s = report.speakers
     assert (s.named, s.unnamed, s.unnamed_given) == (0, 1, 0)  # 'unknown' names no one
     assert (s.pronoun, s.pronoun_resolved, s.pronoun_right, s.pronoun_given) == (1, 1, 1, 1)
-    # an unnamed gold speaker is matched on its span alone
+    # an unnamed gold speaker is matched on its span alone, and said to be
     assert report.types["quotes"].matched == 2
+    assert (report.speaker_checked.gold, report.speaker_checked.matched) == (1, 1)
+    assert report.to_json_dict()["speaker_checked"] == {"gold": 1, "matched": 1, "recall": 1.0}
 
 
 def test_a_commitment_matches_on_actor_polarity_and_evidence() -> None:

@@ -109,6 +109,11 @@ def test_brat_gold_scores_the_offline_path(tmp_path: Path) -> None:
     data = eval_json("--gold", str(tmp_path), "--gold-format", "brat", "--offline")
     assert counts(data, "quotes") == (3, 3, 3)
     assert list(data["types"]) == ["quotes"]
+    table = runner.invoke(
+        app, ["eval", "--gold", str(tmp_path), "--gold-format", "brat", "--offline"]
+    )
+    assert "quote speakers checked on 2 of 3 gold quotes" in table.stdout
+    assert "the other 1 match on span alone" in table.stdout
     all_kinds = eval_json(
         "--gold", str(tmp_path), "--gold-format", "brat", "--brat-quotes", "all", "--offline"
     )
@@ -144,5 +149,7 @@ def test_extractor_batch_output_scores_like_the_offline_path(tmp_path: Path, crl
     from_batch = eval_json(*gold, "--pred", str(out))
     direct = eval_json(*gold, "--offline")
     assert counts(from_batch, "quotes") == counts(direct, "quotes") == (3, 3, 3)
+    # 'nearly done' has an unnamed source (Officials): its speaker is not checked
+    assert direct["speaker_checked"] == {"gold": 2, "matched": 2, "recall": 1.0}
     assert from_batch["speakers"] == direct["speakers"]
     assert from_batch["grounding"]["misplaced"] == direct["grounding"]["misplaced"] == 0

@@ -114,6 +114,16 @@ def render_report(report: EvalReport, console: Console, show_errors: int) -> Non
         row("quotes, span only", report.quote_spans)
     console.print(table)
     s = report.speakers
+    checked = report.speaker_checked
+    if "quotes" in report.types:
+        quotes = report.types["quotes"]
+        console.print(
+            f"quote speakers checked on {checked.gold} of {quotes.gold} gold quotes (those the "
+            f"gold names; the other {quotes.gold - checked.gold} match on span alone); recall "
+            f"where checked: {_ratio(checked.matched, checked.gold)}",
+            markup=False,
+            highlight=False,
+        )
     if report.quote_kinds:
         kinds = "; ".join(
             f"{kind} {_ratio(c.matched, c.gold)}" for kind, c in sorted(report.quote_kinds.items())

@@ -275,6 +275,11 @@ class EvalReport(BaseModel):
         description="Gold quotes by their kind (direct, partial, reported) and how many matched: "
         "recall by kind (`predicted` is not counted here).",
     )
+    speaker_checked: Counts = Field(
+        default_factory=Counts,
+        description="Gold quotes that name their speaker (`gold`; the others match on span "
+        "alone) and how many of them matched, speaker agreeing (`predicted` is not counted).",
+    )
     speakers: SpeakerFigures = Field(default_factory=SpeakerFigures)
     dates: DateFigures = Field(default_factory=DateFigures)
     grounding: GroundingFigures = Field(default_factory=GroundingFigures)
@@ -305,6 +310,11 @@ class EvalReport(BaseModel):
             "quote_kinds": {
                 kind: {"gold": c.gold, "matched": c.matched, "recall": c.recall}
                 for kind, c in sorted(self.quote_kinds.items())
+            },
+            "speaker_checked": {
+                "gold": self.speaker_checked.gold,
+                "matched": self.speaker_checked.matched,
+                "recall": self.speaker_checked.recall,
             },
             "speakers": {
                 **self.speakers.model_dump(),
@@ -560,6 +570,9 @@ def _score_article(
             found = report.quote_kinds.setdefault(kind, Counts())
             found.gold += 1
             found.matched += g in part.pairs
+            if gold_quote.speaker is not None:
+                report.speaker_checked.gold += 1
+                report.speaker_checked.matched += g in part.pairs
         pieces = [_pieces(q.span, q.fragments) for q in gq]
         on_span = _pair(pieces, [q.span for q in quotes], lambda g, p: True)
         report.quote_spans = report.quote_spans.add(
