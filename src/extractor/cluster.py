@@ -92,6 +92,7 @@ class ExtractorPlugin(WorkerPlugin):
         self.settings = settings
         self.offline = offline
         self.limiter = limiter
+        self.shared: ClusterLimiter | None = None
         self.extractor: Any = None
 
     def setup(self, worker: Any) -> None:
@@ -100,13 +101,14 @@ class ExtractorPlugin(WorkerPlugin):
             return
         from extractor.extractor import Extractor
 
-        shared = None
         if self.limiter is not None:
-            shared = ClusterLimiter(self.limiter, timeout=self.settings.timeout)
-        self.extractor = Extractor(settings=self.settings, limiter=shared)
+            self.shared = ClusterLimiter(self.limiter, timeout=self.settings.timeout)
+        self.extractor = Extractor(settings=self.settings, limiter=self.shared)
 
     def teardown(self, worker: Any) -> None:
-        """Close the Extractor's connections."""
+        """Close the Extractor's connections; a task still running sends nothing more."""
+        if self.shared is not None:
+            self.shared.close()
         if self.extractor is not None:
             self.extractor.close()
             self.extractor = None
@@ -352,15 +354,20 @@ class ClusterLimiter:
         """Pass what the server answered on to the shared limiter (waits until it has it)."""
         self._ask("observe", ticket, status, dict(headers), tokens)
 
+    def close(self) -> None:
+        """The run is over: a task still running (Dask cannot stop a thread) books nothing more,
+        instead of waiting for an actor that is gone."""
+        self._lost = "the run is over"
+
     def _ask(self, method: str, *args: Any) -> Any:
         if self._lost is None:
             try:
                 return getattr(self._actor, method)(*args).result(timeout=self._timeout)
             except Exception as exc:  # a lost worker, a timeout, a closed connection
-                self._lost = f"{type(exc).__name__}: {exc}"
+                self._lost = f"{type(exc).__name__}: {exc}; its worker was probably lost"
         raise SharedLimiterLostError(
-            f"the cluster's shared rate limiter did not answer ({self._lost}); its worker was "
-            "probably lost: run again to redo the articles that failed"
+            f"the cluster's shared rate limiter is gone ({self._lost}): run again to redo the "
+            "articles that failed"
         )
 
 
