@@ -83,7 +83,7 @@ def check_grounded_or_clean_error(options: dict[str, Any], article: Article) -> 
 def test_tools_mode_quotations_the_model_skips_come_from_the_rules(
     local: dict[str, Any], article: Article
 ) -> None:
-    """The recorded model answers `{"quotes": []}`: every marked quotation of the article is still
+    """The recorded model answers `{ }`: every marked quotation of the article is still
     returned, grounded, its speaker from the attribution rules and marked unconfirmed."""
     result = Extractor(**local).extract(article.text, published=article.published)
     assert result.usage.requests == 1 and result.usage.total_tokens > 0
@@ -100,13 +100,13 @@ def test_tools_mode_quotations_the_model_skips_come_from_the_rules(
 def test_json_mode_reply_off_the_schema_is_an_extraction_error(
     local: dict[str, Any], article: Article
 ) -> None:
-    """The recorded model answers `{"date": ...}` twice, a field the schema does not have."""
+    """The recorded model answers `{"description": ...}` twice, a key the schema does not have."""
     with pytest.raises(ExtractionError) as caught:
         Extractor(**{**local, "mode": "json"}).extract(article.text, published=article.published)
     error = caught.value
     assert "after 2 attempt(s) (mode json)" in str(error)
     assert len(error.attempts) == 2
-    assert all(a.errors == ["date: Extra inputs are not permitted"] for a in error.attempts)
+    assert all(a.errors == ["description: Extra inputs are not permitted"] for a in error.attempts)
     assert error.usage is not None and error.usage.requests == 2
     assert error.partial is None
 
@@ -137,14 +137,32 @@ def llama_server(record_mode: str) -> dict[str, Any]:
 
 
 @pytest.mark.vcr
-@pytest.mark.parametrize("mode", ["json_schema", "tools"])
-def test_llama_server_reply_cut_off_at_max_tokens(
-    llama_server: dict[str, Any], article: Article, mode: str
+def test_llama_server_json_schema_answer_naming_no_quotation_is_asked_again_once(
+    llama_server: dict[str, Any], article: Article
 ) -> None:
     """llama-server takes OpenAI's json_schema format, which llama-cpp-python's server refuses.
 
-    In both modes the recorded model runs on until max_tokens (finish_reason "length"): one
-    request, no re-ask, an error that says which limit to raise.
+    The recorded model answers `{"not_speech": {"n": "name"}}` twice: a key that names no
+    quotation is re-asked once, naming it; the second time it is dropped, and every quotation of
+    the article is still a quote, its speaker from the rules, unconfirmed.
+    """
+    result = Extractor(**{**llama_server, "mode": "json_schema"}).extract(
+        article.text, published=article.published
+    )
+    assert result.usage.requests == 2
+    assert result.quotes and not any(q.confirmed for q in result.quotes)
+    assert result.coverage is not None and result.coverage.attributed == 0
+    assert_grounded(result, article.text)
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("mode", ["tools"])
+def test_llama_server_reply_cut_off_at_max_tokens(
+    llama_server: dict[str, Any], article: Article, mode: str
+) -> None:
+    """In tools mode llama-server's model (its chat template has no tools) writes plain text
+    until max_tokens (finish_reason "length"): one request, no re-ask, an error that says which
+    limit to raise.
     """
     with pytest.raises(IncompleteOutputError) as caught:
         Extractor(**{**llama_server, "mode": mode}).extract(
