@@ -184,7 +184,7 @@ def test_read_brat_refuses_a_folder_without_annotations(tmp_path: Path) -> None:
 
 
 def test_the_offline_path_scored_against_brat_gold(tmp_path: Path) -> None:
-    from extractor.cli_eval import offline_predictions
+    from extractor.evaluation import offline_predictions
 
     write_corpus(tmp_path)
     gold = read_brat(tmp_path)
@@ -198,7 +198,7 @@ def test_the_offline_path_scored_against_brat_gold(tmp_path: Path) -> None:
 
 
 def test_crlf_texts_are_read_as_text_mode_reads_them_offsets_mapped(tmp_path: Path) -> None:
-    from extractor.cli_eval import offline_predictions
+    from extractor.evaluation import offline_predictions
 
     text = TEXT.replace("\n", "\r\n")
     (tmp_path / "ferry.txt").write_bytes(text.encode("utf-8"))

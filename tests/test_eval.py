@@ -384,8 +384,9 @@ def test_the_example_recording_scored_against_its_gold(article: Article) -> None
 
 def test_scoring_loads_neither_openai_nor_instructor() -> None:
     code = (
-        "import sys, extractor.gold, extractor.evaluation, extractor.brat, extractor.cli_eval; "
-        "from extractor.cli_eval import offline_predictions; "
+        "import sys, extractor.gold, extractor.evaluation, extractor.brat, extractor.cli_eval, "
+        "extractor.result_files; "
+        "from extractor.evaluation import offline_predictions; "
         "from extractor.gold import read_gold; "
         "offline_predictions(read_gold(sys.argv[1])); "
         "loaded = [m for m in ('openai', 'instructor') if m in sys.modules]; "

@@ -127,7 +127,7 @@ def test_brat_gold_scores_the_offline_path(tmp_path: Path) -> None:
         (["--gold", str(GOLD), "--offline", "--pred", str(GOLD)], "give --pred PRED"),
         (["--gold", str(ROOT / "gold"), "--offline"], "for brat standoff add --gold-format brat"),
         (["--gold", "missing.jsonl", "--offline"], "no such gold file"),
-        (["--gold", str(GOLD), "--pred", "missing.json"], "no such prediction file"),
+        (["--gold", str(GOLD), "--pred", "missing.json"], "missing.json: no such file"),
         (["--gold", str(GOLD), "--pred", str(GOLD)], "not an extraction result"),
     ],
 )
@@ -153,3 +153,21 @@ def test_extractor_batch_output_scores_like_the_offline_path(tmp_path: Path, crl
     assert direct["speaker_checked"] == {"gold": 2, "matched": 2, "recall": 1.0}
     assert from_batch["speakers"] == direct["speakers"]
     assert from_batch["grounding"]["misplaced"] == direct["grounding"]["misplaced"] == 0
+
+
+def test_evaluate_files_scores_from_code_as_the_command_does(tmp_path: Path) -> None:
+    from extractor.evaluation import evaluate_files
+
+    extracted = runner.invoke(app, ["extract", str(ARTICLE), "--offline", "--format", "json"])
+    pred = tmp_path / "result.json"
+    pred.write_text(extracted.stdout, encoding="utf-8")
+    report = evaluate_files(GOLD, pred, paired_only=True)
+    command = eval_json("--gold", str(GOLD), "--pred", str(pred), "--paired-only")
+    assert report.to_json_dict() | {"errors": []} == command
+    assert evaluate_files(GOLD, offline=True).to_json_dict() | {"errors": []} == eval_json(
+        "--gold", str(GOLD), "--offline"
+    )
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus)
+    brat = evaluate_files(corpus, gold_format="brat", brat_quotes="all", offline=True)
+    assert (brat.types["quotes"].gold, brat.types["quotes"].matched) == (4, 3)

@@ -164,11 +164,11 @@ def test_a_folder_of_result_files_is_read_whole(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("", "is empty"),
+        ("", "empty; expected 'extractor extract --format json' output"),
         ("{not json\n", "not JSON"),
         ('{"type": "quote", "text": "x"}\n{"type": "usage"}\n', "extract --format jsonl"),
         ('{"quotes": [{"text": 1}]}', "not an extraction result"),
-        ("[1]", "expected a JSON object"),
+        ("[1]", r"p\.json\[0\]: a JSON int, not a result object"),
     ],
 )
 def test_bad_prediction_files_are_refused(tmp_path: Path, content: str, message: str) -> None:

@@ -531,7 +531,7 @@ def test_bad_inputs_give_one_line_each(tmp_path: Path) -> None:
         return one_line_error(view(str(bad), "--out", out))
 
     assert "not JSON" in error_for("this is not json")
-    assert "line 2: not JSON" in error_for(good.read_text().replace("\n", "") + "\n{oops\n")
+    assert "bad.json:2: not JSON" in error_for(good.read_text().replace("\n", "") + "\n{oops\n")
     assert "not UTF-8" in error_for(b"\xff\xfe\x00")
     assert "empty" in error_for("  \n")
     assert "a JSON int, not a result object" in error_for("[1, 2]")

@@ -20,9 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from extractor.errors import ExtractorError, InputError
-from extractor.evaluation import Counts, EvalReport, Miss, evaluate
-from extractor.gold import LoadedGold, pair_predictions, read_gold, read_predictions
-from extractor.models import ArticleExtraction
+from extractor.evaluation import Counts, EvalReport, Miss, evaluate_files, offline_predictions
 from extractor.render import visible
 
 __all__ = ["eval_command", "offline_predictions", "render_report"]
@@ -52,27 +50,6 @@ class ReportFormat(str, Enum):
 
     TABLE = "table"
     JSON = "json"
-
-
-def offline_predictions(gold: list[LoadedGold]) -> dict[str, ArticleExtraction]:
-    """The offline path's result for each gold article, spans indexing the gold's text."""
-    from extractor.articles import parse_article
-    from extractor.offline import extract_offline
-    from extractor.render import against_source
-
-    out: dict[str, ArticleExtraction] = {}
-    for item in gold:
-        text = item.text
-        article = parse_article(
-            text.encode("utf-8"), max_chars=len(text) + 1, source=item.article.id
-        )
-        result = extract_offline(
-            article.text,
-            published=item.article.published or article.published,
-            max_chars=len(text) + 1,
-        )
-        out[item.article.id] = against_source(result, article)
-    return out
 
 
 def _pct(value: float | None) -> str:
@@ -195,39 +172,6 @@ def _error_line(item: Miss) -> str:
     )
 
 
-def _score(
-    gold: Path,
-    pred: Path | None,
-    gold_format: GoldFormat,
-    brat_quotes: BratQuotes,
-    offline: bool,
-    paired_only: bool = False,
-) -> EvalReport:
-    if (pred is None) == (not offline):
-        raise InputError("give --pred PRED (a result or batch file) or --offline, not both")
-    if gold_format is GoldFormat.BRAT:
-        from extractor.brat import read_brat
-
-        loaded = read_brat(gold, brat_quotes.value)
-        base = None
-    else:
-        if gold.is_dir():
-            raise InputError(f"{gold}: a folder; for brat standoff add --gold-format brat")
-        loaded = read_gold(gold)
-        base = gold.parent
-    if offline:
-        return evaluate(loaded, offline_predictions(loaded))
-    assert pred is not None
-    paired, _left = pair_predictions(loaded, read_predictions(pred), base=base)
-    if paired_only:
-        loaded = [g for g in loaded if g.article.id in paired]
-        if not loaded:
-            raise InputError(f"{pred}: no prediction belongs to any gold article in {gold}")
-    results = {k: p.result for k, p in paired.items()}
-    failed = {k: p.error for k, p in paired.items() if p.error is not None}
-    return evaluate(loaded, results, failed=failed)
-
-
 def eval_command(
     gold: Annotated[
         Path,
@@ -268,7 +212,14 @@ def eval_command(
     from extractor.cli import fail, stdout
 
     try:
-        report = _score(gold, pred, gold_format, brat_quotes, offline, paired_only)
+        report = evaluate_files(
+            gold,
+            pred,
+            gold_format=gold_format.value,
+            brat_quotes=brat_quotes.value,
+            offline=offline,
+            paired_only=paired_only,
+        )
     except ExtractorError as error:
         fail(error)
     except OSError as exc:

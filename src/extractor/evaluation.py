@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -44,6 +45,9 @@ from extractor.gold import (
     LoadedGold,
     RecordType,
     check_spans,
+    pair_predictions,
+    read_gold,
+    read_predictions,
 )
 from extractor.models import (
     ArticleExtraction,
@@ -64,7 +68,9 @@ __all__ = [
     "SpeakerFigures",
     "covered",
     "evaluate",
+    "evaluate_files",
     "normalise_name",
+    "offline_predictions",
     "same_actor",
 ]
 
@@ -651,3 +657,65 @@ def _score_article(
             continue
         grounding.exact += span.alignment is Alignment.EXACT
         grounding.misplaced += text[span.start : span.end] != span.text
+
+
+def offline_predictions(gold: Sequence[LoadedGold]) -> dict[str, ArticleExtraction]:
+    """The offline path's result for each gold article, spans indexing the gold's text."""
+    from extractor.offline import extract_offline
+
+    out: dict[str, ArticleExtraction] = {}
+    for item in gold:
+        text = item.text
+        article = parse_article(
+            text.encode("utf-8"), max_chars=len(text) + 1, source=item.article.id
+        )
+        result = extract_offline(
+            article.text,
+            published=item.article.published or article.published,
+            max_chars=len(text) + 1,
+        )
+        out[item.article.id] = against_source(result, article)
+    return out
+
+
+def evaluate_files(
+    gold: str | Path,
+    pred: str | Path | None = None,
+    *,
+    gold_format: Literal["jsonl", "brat"] = "jsonl",
+    brat_quotes: Literal["marked", "all"] = "marked",
+    offline: bool = False,
+    paired_only: bool = False,
+) -> EvalReport:
+    """Score a prediction file (or folder) against a gold file, as ``extractor eval`` does.
+
+    `gold` is a gold JSONL file, or with ``gold_format="brat"`` a brat standoff folder
+    (`brat_quotes` as in `extractor.brat`); `pred` what ``extract --format json`` or ``batch``
+    wrote (read by `extractor.result_files`), or with `offline` nothing: the rules-only path is
+    scored on each gold text. `paired_only` scores only the gold articles that have a
+    prediction. Bad files raise `InputError` naming the problem.
+    """
+    gold, pred = Path(gold), Path(pred) if pred is not None else None
+    if (pred is None) == (not offline):
+        raise InputError("give --pred PRED (a result or batch file) or --offline, not both")
+    if gold_format == "brat":
+        from extractor.brat import read_brat
+
+        loaded = read_brat(gold, brat_quotes)
+        base = None
+    else:
+        if gold.is_dir():
+            raise InputError(f"{gold}: a folder; for brat standoff add --gold-format brat")
+        loaded = read_gold(gold)
+        base = gold.parent
+    if offline:
+        return evaluate(loaded, offline_predictions(loaded))
+    assert pred is not None
+    paired, _left = pair_predictions(loaded, read_predictions(pred), base=base)
+    if paired_only:
+        loaded = [g for g in loaded if g.article.id in paired]
+        if not loaded:
+            raise InputError(f"{pred}: no prediction belongs to any gold article in {gold}")
+    results = {k: p.result for k, p in paired.items()}
+    failed = {k: p.error for k, p in paired.items() if p.error is not None}
+    return evaluate(loaded, results, failed=failed)

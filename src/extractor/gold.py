@@ -14,11 +14,10 @@ folder of such files. Neither module here loads openai or instructor.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -276,91 +275,15 @@ class Prediction:
     error: str | None = None  # a batch errors-file line: `result` is what it kept, if anything
 
 
-def _prediction(data: Any, where: str) -> Prediction:
-    """A prediction from one decoded JSON value: an extraction result or a batch line."""
-    if not isinstance(data, dict):
-        raise InputError(f"{where}: expected a JSON object, got {type(data).__name__}")
-    if "result" in data or ("id" in data and "quotes" not in data):  # a batch line
-        ident = data.get("id")
-        source = data.get("source")
-        source_path = source.get("path") if isinstance(source, dict) else source
-        raw = data.get("result")
-        failed = raw is None
-        if failed:  # a line of the errors file: score what an earlier reply grounded, if any
-            raw = data.get("partial")
-        result = _result(raw, where) if raw is not None else None
-        if result is not None and source_path is None and result.source is not None:
-            source_path = result.source.path
-        return Prediction(
-            result=result,
-            id=str(ident) if ident is not None else None,
-            source_path=str(source_path) if source_path is not None else None,
-            error=_error_text(data) if failed else None,
-        )
-    result = _result(data, where)
-    return Prediction(result, source_path=result.source.path if result.source else None)
-
-
-def _error_text(data: dict[str, Any]) -> str:
-    name, message = data.get("error"), data.get("message")
-    parts = [str(p) for p in (name, message) if p]
-    return ": ".join(parts) if parts else "no result"
-
-
-def _result(data: Any, where: str) -> ArticleExtraction:
-    try:
-        return ArticleExtraction.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(validation_messages(exc)[:3])
-        raise InputError(f"{where}: not an extraction result: {problems}") from None
-
-
-def _read_json_file(path: Path) -> list[Prediction]:
-    try:
-        content = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: the prediction file is not UTF-8") from None
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
-    stripped = content.strip()
-    if not stripped:
-        raise InputError(f"{path}: the prediction file is empty")
-    try:
-        whole = json.loads(stripped)
-    except json.JSONDecodeError:
-        whole = None
-    else:
-        if isinstance(whole, list):
-            return [_prediction(item, f"{path}[{i}]") for i, item in enumerate(whole)]
-        return [_prediction(whole, str(path))]
-    out: list[Prediction] = []
-    for number, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        if isinstance(data, dict) and "type" in data and "result" not in data:
-            raise InputError(
-                f"{path}:{number}: a line of `extract --format jsonl`; give `--format json` "
-                "output (one result) or `extractor batch` lines instead"
-            )
-        out.append(_prediction(data, f"{path}:{number}"))
-    return out
-
-
 def read_predictions(path: str | Path) -> list[Prediction]:
-    """Predictions from an ``extract --format json`` file, ``batch`` JSONL, or a folder of them."""
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in {".json", ".jsonl"})
-        if not files:
-            raise InputError(f"{path}: the folder holds no .json or .jsonl file")
-        return [p for file in files for p in _read_json_file(file)]
-    if not path.exists():
-        raise InputError(f"{path}: no such prediction file")
-    return _read_json_file(path)
+    """Predictions from an ``extract --format json`` file, ``batch`` JSONL, or a folder of them
+    (read by `extractor.result_files`: a BOM allowed, an errors-file line kept as failed)."""
+    from extractor.result_files import read_result_files
+
+    return [
+        Prediction(item.result, id=item.id, source_path=item.source_path, error=item.failure)
+        for item in read_result_files(Path(path))
+    ]
 
 
 def pair_predictions(

@@ -22,17 +22,16 @@ import html
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from extractor.articles import read_at_most
 from extractor.errors import InputError
 from extractor.models import ArticleExtraction, RuledOut
 from extractor.render import visible
+from extractor.result_files import read_result_files
 from extractor.spans import Span
 
 __all__ = [
@@ -40,14 +39,12 @@ __all__ = [
     "ViewArticle",
     "build_page",
     "load_articles",
-    "read_results",
     "write_page",
 ]
 
 TYPES: tuple[str, ...] = ("quote", "commitment", "event")
 """Record types, in the order the page lists and colours them."""
 
-_RECORD_KEYS = {"events", "quotes", "commitments"}
 _CONTEXT = 60  # characters of text shown either side of a ruled-out passage
 
 
@@ -76,84 +73,6 @@ class _Record:
 
 # ---------------------------------------------------------------------------------------------
 # Reading results and their text
-
-
-def read_results(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each JSON object in a result file, with where it is: one JSON document, or JSON lines."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a result file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 (byte {exc.start}), so not a result file") from None
-    if not text.strip():
-        raise InputError(f"{path}: empty; expected 'extractor extract --format json' output")
-    try:
-        whole = json.loads(text)
-    except json.JSONDecodeError as exc:
-        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-        if len(lines) < 2:
-            raise InputError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
-        for number, line in lines:
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as line_exc:
-                raise InputError(
-                    f"{path} line {number}: not JSON ({line_exc.msg}); expected one result per "
-                    "line ('extractor batch' output)"
-                ) from None
-            yield f"{path} line {number}", _object(item, f"{path} line {number}")
-        return
-    items = whole if isinstance(whole, list) else [whole]
-    for number, item in enumerate(items, 1):
-        where = f"{path} item {number}" if isinstance(whole, list) else str(path)
-        yield where, _object(item, where)
-
-
-def _object(item: Any, where: str) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise InputError(
-            f"{where}: a JSON {type(item).__name__}, not a result object; expected "
-            "'extractor extract --format json' output or 'extractor batch' lines"
-        )
-    return item
-
-
-def _failure(item: dict[str, Any]) -> str | None:
-    """A batch errors-file line's reason ('ExtractionError: ...'), or None for a result."""
-    error, message = item.get("error"), item.get("message")
-    if "result" in item or not isinstance(error, str):
-        return None
-    return f"{error}: {message}" if isinstance(message, str) else error
-
-
-def _result(item: dict[str, Any], where: str) -> tuple[dict[str, Any], ArticleExtraction]:
-    """The extraction in a result object: a batch line's ``result`` (an errors-file line's
-    ``partial``: empty if it kept nothing), or the object itself."""
-    failed = _failure(item) is not None
-    raw = item.get("partial") if failed else item.get("result", item)
-    if failed and raw is None:
-        return {}, ArticleExtraction()
-    if not isinstance(raw, dict) or not _RECORD_KEYS & raw.keys():
-        hint = ""
-        if isinstance(raw, dict) and raw.get("type") in {"source", "quote", "event", "usage"}:
-            hint = " (this looks like 'extract --format jsonl' output: use --format json)"
-        raise InputError(
-            f"{where}: not an extraction result: no events, quotes or commitments{hint}; "
-            "expected 'extractor extract --format json' output or 'extractor batch' lines"
-        )
-    try:
-        return raw, ArticleExtraction.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(part) for part in first["loc"]) or "the result"
-        raise InputError(f"{where}: not an extraction result: {loc}: {first['msg']}") from None
 
 
 _JSONL_LINE = re.compile(r"(?s)(.+):([1-9][0-9]*)")
@@ -271,13 +190,6 @@ def _check_spans(text: str, result: ArticleExtraction, where: str) -> None:
             )
 
 
-def _name(item: dict[str, Any], result: ArticleExtraction, where: str) -> str:
-    ident = item.get("id")
-    if isinstance(ident, (str, int)) and not isinstance(ident, bool):
-        return str(ident)
-    return result.source.path if result.source else where
-
-
 def load_articles(paths: Iterable[Path], *, cwd: Path | None = None) -> list[ViewArticle]:
     """Every result in the files, with its article text; `InputError` naming any problem.
 
@@ -289,21 +201,23 @@ def load_articles(paths: Iterable[Path], *, cwd: Path | None = None) -> list[Vie
     """
     here = cwd if cwd is not None else Path.cwd()
     articles = []
+    sources: dict[Path, _Sources] = {}
     for path in paths:
-        sources = _Sources((path.parent, here))
-        for where, item in read_results(path):
-            raw, result = _result(item, where)
-            text = _source_text({**raw, **item}, result, where, sources)
+        for found in read_result_files(path):
+            where = found.where
+            folder = found.file.parent
+            texts = sources.setdefault(folder, _Sources((folder, here)))
+            result = found.result or ArticleExtraction()
+            text = _source_text({**found.raw, **found.item}, result, where, texts)
             _check_spans(text, result, where)
-            title = item.get("title")
             articles.append(
                 ViewArticle(
-                    _name(item, result, where),
+                    found.id or (result.source.path if result.source else where),
                     text,
                     result,
                     where,
-                    title=title if isinstance(title, str) else None,
-                    failure=_failure(item),
+                    title=found.title,
+                    failure=found.failure,
                 )
             )
     if not articles:
