@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +174,23 @@ def test_evaluate_files_scores_from_code_as_the_command_does(tmp_path: Path) -> 
     write_corpus(corpus)
     brat = evaluate_files(corpus, gold_format="brat", brat_quotes="all", offline=True)
     assert (brat.types["quotes"].gold, brat.types["quotes"].matched) == (4, 3)
+
+
+def test_the_example_script_json_scores_against_the_shipped_gold(tmp_path: Path) -> None:
+    """docs/eval.md's first steps: the example (replaying its recording, a reply written by
+    hand) printed as JSON, then scored against its gold article alone."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "EXTRACTOR_"))}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "extract_article.py"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "replaying the recorded exchange" in done.stderr  # the notice kept off stdout
+    (tmp_path / "example.json").write_text(done.stdout, encoding="utf-8")
+    data = eval_json("--gold", str(GOLD), "--pred", str(tmp_path / "example.json"), "--paired-only")
+    assert data["articles"] == 1 and counts(data, "overall") == (27, 18, 18)
