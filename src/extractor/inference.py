@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,6 +185,7 @@ class ModelClient:
         self._sync = client.with_options(max_retries=0) if client else None
         self._own_sync = client is None
         self._close_sync: Callable[[], Any] = lambda: None
+        self._building = threading.Lock()
         self._callers_async = async_client.with_options(max_retries=0) if async_client else None
         # Our own async clients, one per event loop (a pooled connection belongs to the loop
         # that opened it), each with the task that closes it when its loop's runner ends.
@@ -314,12 +316,13 @@ class ModelClient:
         self, messages: list[dict[str, str]], schema: type[T], context: dict[str, Any]
     ) -> tuple[T, CallRecord]:
         """Ask for `schema`; return the validated instance and what the call cost."""
-        self._resolve_mode()
-        if self._sync is None:
-            self._sync = openai.OpenAI(**self._client_options())
-            # Closed by close(), or with this object if it is never closed.
-            self._close_sync = weakref.finalize(self, self._sync.close)
-        client = self._sync
+        with self._building:  # threads sharing this object (a Dask worker's) build one client
+            self._resolve_mode()
+            if self._sync is None:
+                self._sync = openai.OpenAI(**self._client_options())
+                # Closed by close(), or with this object if it is never closed.
+                self._close_sync = weakref.finalize(self, self._sync.close)
+            client = self._sync
         install_log_filter()  # again: loggers created since are covered
         record = CallRecord(on_bad_usage=self._bad_usage)
 
