@@ -12,7 +12,9 @@ import datetime as dt
 import importlib.util
 import json
 import pickle
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +236,36 @@ def test_a_wrong_key_stops_the_example_with_one_error_line(
     # (with the right key) does them all.
     assert lines(out) == [] and lines(errors_path(out)) == []
     assert 1 <= len(server.requests) <= 6
+
+
+def test_a_workers_threads_share_one_client_of_its_one_extractor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker runs its articles on several threads with one Extractor: the first articles,
+    arriving at once, build one HTTP client between them, not one each."""
+    import openai
+
+    built: list[object] = []
+
+    class Counted(openai.OpenAI):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(openai, "OpenAI", Counted)
+    with ScriptedServer() as server:
+        server.responder = handwritten
+        extractor = Extractor(base_url=server.base_url, api_key="k")
+        start = threading.Barrier(8)
+
+        def one(n: int) -> int:
+            start.wait()
+            return extractor.extract(PLAIN.format(n=n)).usage.requests
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(one, range(8))) == [1] * 8
+        extractor.close()
+    assert len(built) == 1 and len(server.requests) == 8
 
 
 # --- the shared limiter itself -----------------------------------------------------------------
