@@ -380,7 +380,7 @@ def hagel(path: str, text: str) -> dict[str, Any]:
                 "the combat mission ends there later this year",
                 EventKind.MILITARY_ACTION,
                 "The combat mission in Afghanistan ends.",
-                "2014-01-01",
+                "2014-05-27",  # 'later this year', said on 27 May 2014: the rest of the year
                 "2014-12-31",
             ),
             event(
@@ -423,6 +423,7 @@ def holdren(path: str, text: str) -> dict[str, Any]:
                 "the following statement",
                 EventKind.STATEMENT,
                 "Holdren congratulates SpaceX and NASA.",
+                "2012-05-22",  # issued the day of the launch, as the release's date says
             ),
         ],
     }

@@ -110,6 +110,26 @@ def test_the_shipped_gold_set_reads_and_every_span_is_its_text() -> None:
     assert (len(example.article.quotes), len(example.article.events)) == (13, 9)
 
 
+def test_shipped_events_are_dated_against_the_date_line() -> None:
+    """docs/eval.md's rule: a statement made 'today' (or a release's statement) is the article's
+    date; 'later this year' runs from the article's date to the year's end."""
+    import datetime as dt
+
+    checked = 0
+    for item in read_gold(GOLD / "gold.jsonl"):
+        published = item.article.published
+        for ev in item.article.events:
+            said = ev.span.text
+            if "today said" in said or "issued the following statement" in said:
+                assert (ev.date, ev.date_end) == (published, published), said
+                checked += 1
+            if "later this year" in said:
+                assert published is not None
+                assert (ev.date, ev.date_end) == (published, dt.date(published.year, 12, 31))
+                checked += 1
+    assert checked == 3  # Hagel's statement and 'later this year', Holdren's statement
+
+
 def test_the_shipped_gold_is_what_annotate_py_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["annotate.py", "--check"])
     module = runpy.run_path(str(GOLD / "annotate.py"))
