@@ -8,12 +8,20 @@ Against the scripted perfect model (`perfect_model_server.py`, started here in i
 its replies are built by that script from each request, not by a model), with
 ``requests_per_minute`` set and ``Extractor.aextract`` run on every article at once (at most
 ``--concurrency`` in flight). The articles are the example article, each with its own first line,
-so every request differs. It prints the requests the server received, the most that arrived in
-any 60-second window (by the server's clock; the limit is kept if it is at most ``--rpm``), and
-the wall time against the least the limit allows: a sliding window lets ``rpm`` requests start at
-once and the next ``rpm`` a minute later, so n requests need ``(ceil(n / rpm) - 1) * 60`` seconds
-plus one reply's latency (or, if more, ``ceil(n / concurrency)`` latencies: the run without a
-limit). It prints figures and asserts nothing.
+so every request differs. It prints:
+
+- the requests the server received;
+- the most requests in any 60-second window (the limit is kept if it is at most ``--rpm``), as the
+  client sent them (noted beneath the library's limiter, after its waits) and as they arrived at
+  the server (its stamp when it starts reading a request). A delay between the two, e.g. this
+  Python server slow to get to a request on a loaded machine, moves requests of one minute into
+  the next; the limiter's window is 60.5 s, so it absorbs such delays up to half a second;
+- the wall time against the least the limit allows: a sliding window lets ``rpm`` requests start
+  at once and the next ``rpm`` a minute later, so n requests need ``(ceil(n / rpm) - 1) * 60``
+  seconds plus one reply's latency (or, if more, ``ceil(n / concurrency)`` latencies: the run
+  without a limit).
+
+It prints figures and asserts nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +36,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx2
+import openai
+
 from extractor import Extractor, read_article
+from extractor.settings import load_settings
+from extractor.transport import async_http_client
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
@@ -67,13 +80,35 @@ def worst_window(instants: list[float], width: float = 60.0) -> int:
     return worst
 
 
-async def run(url: str, texts: list[str], rpm: float, concurrency: int) -> tuple[int, int, float]:
+class Stamped(httpx2.AsyncHTTPTransport):
+    """The network transport, noting (wall-clock) when each request is handed to it: beneath
+    the library's limiter, so after any wait it imposed."""
+
+    def __init__(self, sent: list[float]) -> None:
+        super().__init__()
+        self.sent = sent
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Note the moment, then send."""
+        self.sent.append(time.time())
+        return await super().handle_async_request(request)
+
+
+async def run(
+    url: str, texts: list[str], rpm: float, concurrency: int, sent: list[float]
+) -> tuple[int, int, float]:
     """Extract every text; requests counted by the library, failures, and wall seconds."""
     gate = asyncio.Semaphore(concurrency)
     requests, failed = 0, 0
-    async with Extractor(
-        "perfect", base_url=url, api_key="none", requests_per_minute=rpm
-    ) as extractor:
+    settings = load_settings(model="perfect", base_url=url, requests_per_minute=rpm)
+    # The library's own client (its limiter, bounds, retries), over a transport that notes sends.
+    client = openai.AsyncOpenAI(
+        base_url=url,
+        api_key="none",
+        max_retries=0,
+        http_client=async_http_client(settings, transport=Stamped(sent)),
+    )
+    async with client, Extractor(settings=settings, async_client=client) as extractor:
 
         async def one(text: str) -> None:
             nonlocal requests, failed
@@ -109,8 +144,9 @@ def main() -> None:
                 f"{args.articles} articles, requests_per_minute={args.rpm:g}, "
                 f"concurrency {args.concurrency}, server latency {args.latency:g}s"
             )
+            sent: list[float] = []
             requests, failed, wall = asyncio.run(
-                run(f"http://127.0.0.1:{port}/v1", texts, args.rpm, args.concurrency)
+                run(f"http://127.0.0.1:{port}/v1", texts, args.rpm, args.concurrency, sent)
             )
         finally:
             process.terminate()
@@ -122,10 +158,16 @@ def main() -> None:
     least = max(least, math.ceil(len(arrivals) / args.concurrency) * args.latency)  # no limit
     print(f"requests: {len(arrivals)} at the server ({requests} counted by the library)")
     print(f"failed articles: {failed}")
-    print(
-        f"worst 60-second window: {worst_window(arrivals)} requests "
-        f"(limit {per_window}; {'kept' if worst_window(arrivals) <= per_window else 'EXCEEDED'})"
-    )
+    for where, instants in (("sent by the client", sent), ("arrived at the server", arrivals)):
+        worst = worst_window(instants)
+        verdict = "kept" if worst <= per_window else "EXCEEDED"
+        print(f"worst 60-second window, {where}: {worst} requests ({verdict}; limit {per_window})")
+    late = sorted(a - s for a, s in zip(sorted(arrivals), sorted(sent), strict=False))
+    if late:
+        print(
+            f"server's arrival stamp after the client's send: median {late[len(late) // 2]:.3f}s, "
+            f"max {late[-1]:.3f}s (the limiter keeps a 0.5 s margin for such delays)"
+        )
     print(f"wall time: {wall:.1f}s; the least the limit allows: {least:.1f}s ({wall / least:.3f}x)")
 
 
