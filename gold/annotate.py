@@ -527,7 +527,8 @@ ARTICLES = [
         "peacekeepers-2025-08-27",
         "../examples/articles/peacekeepers-2025-08-27.txt",
         "2025-08-27",
-        "the project's example article",
+        "the project's given example article (a Newsmax article of 2025-08-27, copyrighted, "
+        "not public domain); see README",
         peacekeepers,
     ),
     (
