@@ -7,7 +7,8 @@ Without --scheduler it starts a local cluster (--workers processes, --threads ea
 at the end; with --scheduler tcp://HOST:8786 it uses a running one (`dask scheduler` on one
 machine, `dask worker tcp://HOST:8786 --nthreads 16` on each of the others). The lines are
 those of `extractor batch`: results in --out, failures in results.errors.jsonl; run it again
-with the same --out and it skips the articles already done.
+with the same --out and it skips the articles already done (and those that failed: add
+--retry-failed to redo only those).
 
 The model comes from the environment (OPENAI_API_KEY, or OPENAI_BASE_URL for a local server;
 EXTRACTOR_MODEL, EXTRACTOR_REQUESTS_PER_MINUTE, EXTRACTOR_TOKENS_PER_MINUTE, ...), read here and
@@ -40,6 +41,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="local cluster: articles at once")
     parser.add_argument("--glob", default="*.txt", help="which files of the folder (*.txt)")
     parser.add_argument("--offline", action="store_true", help="the offline quote path anyway")
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="redo only the articles in the errors file"
+    )
     return parser.parse_args(argv)
 
 
@@ -68,11 +72,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     LocalCluster(
                         n_workers=args.workers,
                         threads_per_worker=args.threads,
-                        dashboard_address=None,
+                        dashboard_address=":0",
                     )
                 )
                 client = stack.enter_context(Client(cluster))
-            summary = run_on_cluster(client, items, args.out, settings=settings, offline=offline)
+            summary = run_on_cluster(
+                client,
+                items,
+                args.out,
+                settings=settings,
+                offline=offline,
+                retry_failed=args.retry_failed,
+            )
     except (InputError, ConfigurationError) as error:
         print(f"error: {visible(str(error), one_line=True)}", file=sys.stderr)
         return 2

@@ -61,7 +61,7 @@ def client() -> Iterator[Any]:
     """Two workers of two threads each, in this process (no processes spawned: fast)."""
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=2, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=2, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -136,6 +136,14 @@ def test_the_example_over_a_folder_offline(
     load_example().main([str(folder), "--out", str(out), "--scheduler", client.scheduler.address])
     assert "0 extracted now, 6 already in" in capsys.readouterr().out
     assert lines(out) == results and lines(errors_path(out)) == failures
+    # Mended, the failed article is redone by --retry-failed, and only it.
+    (folder / "2025/empty.txt").write_text(QUOTED, encoding="utf-8")
+    code = load_example().main(
+        [str(folder), "--out", str(out), "--scheduler", client.scheduler.address, "--retry-failed"]
+    )
+    assert code == 0 and "1 extracted now, 6 already in" in capsys.readouterr().out
+    assert lines(out)[:6] == results and lines(out)[6]["id"] == "2025/empty.txt"
+    assert not errors_path(out).exists()  # nothing fails any more
 
 
 # --- with a model: the scripted server ---------------------------------------------------------
