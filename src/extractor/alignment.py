@@ -314,9 +314,28 @@ class ArticleIndex:
 
     def __init__(self, article: str) -> None:
         self._article = article
-        self._norm, self._starts, self._ends = _normalize(article)
+        self._normalized: tuple[str, list[int], list[int]] | None = None
         self._found: dict[str, tuple[Span, ...]] = {}
         self._sentence_ends: list[int] | None = None
+
+    def _index(self) -> tuple[str, list[int], list[int]]:
+        """The normalised article and its offsets, made on the first search (a reply that
+        answers by number has nothing to search for)."""
+        if self._normalized is None:
+            self._normalized = _normalize(self._article)
+        return self._normalized
+
+    @property
+    def _norm(self) -> str:
+        return self._index()[0]
+
+    @property
+    def _starts(self) -> list[int]:
+        return self._index()[1]
+
+    @property
+    def _ends(self) -> list[int]:
+        return self._index()[2]
 
     @property
     def sentence_ends(self) -> list[int]:
