@@ -226,3 +226,39 @@ def test_a_lone_carriage_return_is_one_line_end_too(tmp_path: Path) -> None:
         "We found the money",
         "nearly done",
     ]
+
+
+def test_same_named_texts_in_two_subfolders_are_both_read(tmp_path: Path) -> None:
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "ferry.txt").write_text(TEXT, encoding="utf-8")
+        (tmp_path / sub / "ferry.ann").write_text(ann_for(TEXT), encoding="utf-8")
+    (tmp_path / "a" / "ferry_second.ann").write_text("", encoding="utf-8")  # a 2nd annotator
+    gold = read_brat(tmp_path)
+    assert [g.article.id for g in gold] == ["ferry", "b/ferry"]
+    assert [g.article.path for g in gold] == [
+        str(tmp_path / "a" / "ferry.txt"),
+        str(tmp_path / "b" / "ferry.txt"),
+    ]
+    assert all(len(g.article.quotes) == 3 for g in gold)
+
+
+def test_all_mode_decides_per_fragment_of_a_discontinuous_content() -> None:
+    text = '"We found the money," Ann Lee said, adding that the harbour stays open.'
+    content = spans_of(text, '"We found the money,"', "the harbour stays open")
+    ann = "\n".join(
+        [
+            f"T1\tSource {spans_of(text, 'Ann Lee')}\tAnn Lee",
+            f"T2\tCue {spans_of(text, 'said')}\tsaid",
+            f'T3\tContent {content}\t"We found the money," the harbour stays open',
+            "E1\tAttribution:T2 Source:T1 Cue:T2 Content:T3",
+        ]
+    )
+    found = attributions(parse_standoff(ann))
+    marked = gold_quotes(text, found, "marked")
+    assert [(q.span.text, q.kind) for q in marked] == [("We found the money", QuoteKind.DIRECT)]
+    every = gold_quotes(text, found, "all")
+    assert [(q.span.text, q.kind) for q in every] == [
+        ("We found the money", QuoteKind.DIRECT),
+        ("the harbour stays open", QuoteKind.REPORTED),  # the unmarked fragment, kept
+    ]

@@ -19,8 +19,9 @@ as its README and ``.ann`` files show. ``R``, ``A``, ``N`` and ``#`` lines are r
   Content enclosed in marks gives `direct` quotes (its words inside the marks: two quoted
   pieces give two quotes); marks inside a paraphrase give `partial` quotes. Content with no
   marks gives none: the article is scored on the quotes its marks show.
-- ``all``: as ``marked``, and each Content with no marks at all is a `reported` quote, its
-  fragments as annotated.
+- ``all``: as ``marked``, and the fragments of a Content that hold no mark are a `reported`
+  quote, its fragments as annotated (decided per fragment: a discontinuous Content whose one
+  fragment is quoted and whose other paraphrases gives a direct quote and a reported one).
 
 The speaker is the Source's name (`source_name`): a Source that is a pronoun or a nominal ("he",
 "a source", "the campaign") leaves the quote's speaker unnamed (PolNeAR does not resolve them),
@@ -286,14 +287,15 @@ def gold_quotes(text: str, found: list[Attribution], mode: QuoteMode = "marked")
         mention = joined.strip() or None
         speaker = source_name(mention) if mention else None
         fragments = sorted(f for c in attribution.contents for f in c.fragments)
-        any_mark = False
+        unmarked: list[tuple[int, int]] = []  # fragments with no mark: reported speech in 'all'
         for a, b in fragments:
             inner = inner_quote(text, a, b)
             if inner is not None:
                 pieces, kind = split_quotes(text, *inner), QuoteKind.DIRECT
             else:
                 pieces, kind = marked_passages(text, a, b), QuoteKind.PARTIAL
-            any_mark = any_mark or bool(pieces) or any(text[i] in DOUBLE_MARKS for i in range(a, b))
+            if not pieces and not any(text[i] in DOUBLE_MARKS for i in range(a, b)):
+                unmarked.append((a, b))
             for start, end in pieces:
                 quotes.setdefault(
                     (start, end),
@@ -304,8 +306,8 @@ def gold_quotes(text: str, found: list[Attribution], mode: QuoteMode = "marked")
                         kind=kind,
                     ),
                 )
-        if mode == "all" and not any_mark:
-            trimmed = [t for t in (_stripped(text, a, b) for a, b in fragments) if t]
+        if mode == "all" and unmarked:
+            trimmed = [t for t in (_stripped(text, a, b) for a, b in unmarked) if t]
             if not trimmed:
                 continue
             first, last = trimmed[0][0], max(b for _, b in trimmed)
@@ -373,7 +375,9 @@ def read_brat(folder: str | Path, mode: QuoteMode = "marked") -> list[LoadedGold
     each ``T`` line's text is checked against that. The gold's text is then the file as Python's
     text mode reads it (``Path.read_text``: each line end one ``\\n``), the text ``extract``
     and ``batch`` index, and every offset is moved onto it. A text annotated more than once
-    (PolNeAR's ``_annotator`` suffixes) is read from its first annotation file by name.
+    (PolNeAR's ``_annotator`` suffixes) is read from its first annotation file by name; texts
+    of the same name in different subfolders are each read (the later ones' ids are their paths
+    under `folder`, ``b/ferry``).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -381,12 +385,13 @@ def read_brat(folder: str | Path, mode: QuoteMode = "marked") -> list[LoadedGold
     anns = sorted(folder.rglob("*.ann"))
     if not anns:
         raise InputError(f"{folder}: no .ann file under it")
-    out: dict[str, LoadedGold] = {}
+    out: dict[Path, LoadedGold] = {}
+    ids: set[str] = set()
     for ann in anns:
         txt = _text_for(ann)
         if txt is None:
             raise InputError(f"{ann}: no .txt beside it (or in a sibling 'text' folder)")
-        if txt.stem in out:
+        if txt in out:  # a second annotator's file for the same text
             continue
         try:
             with txt.open(encoding="utf-8", newline="") as handle:
@@ -408,13 +413,17 @@ def read_brat(folder: str | Path, mode: QuoteMode = "marked") -> list[LoadedGold
             text, offsets = text_mode(text)
             doc = _moved(doc, offsets)
         quotes = gold_quotes(text, attributions(doc), mode)
+        ident = txt.stem  # the text's name; its path under the folder when another has it
+        if ident in ids:
+            ident = txt.relative_to(folder).with_suffix("").as_posix()
+        ids.add(ident)
         article = GoldArticle(
-            id=txt.stem,
+            id=ident,
             path=str(txt),
             source=f"brat: {ann}",
             annotated=["quotes"],
             quote_kinds=None if mode == "all" else [QuoteKind.DIRECT, QuoteKind.PARTIAL],
             quotes=quotes,
         )
-        out[txt.stem] = LoadedGold(article, text)
+        out[txt] = LoadedGold(article, text)
     return list(out.values())
