@@ -28,6 +28,7 @@ from extractor import (
 from extractor.cache import (
     CACHE_HEADER,
     FILE_NAME,
+    Repeats,
     ResponseCache,
     StoredReply,
     default_cache_dir,
@@ -381,3 +382,26 @@ def test_the_cache_and_the_limiter_import_without_openai() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_repeats_are_numbered_and_a_failed_one_gives_its_number_back() -> None:
+    repeats = Repeats()
+    first, second, third = (repeats.take("k") for _ in range(3))
+    assert first == "k" and len({first, second, third}) == 3
+    repeats.give_back(second)  # no reply to keep: its retry takes the same number
+    assert repeats.take("k") == second
+    assert repeats.take("other") == "other"
+
+
+def test_several_passes_outside_an_article_are_not_cached(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    server.responder = lambda request: ok()
+    settings = load_settings(
+        base_url=server.base_url, cache=True, cache_dir=tmp_path, extraction_passes=2
+    )
+    body = b'{"model": "m", "messages": []}'
+    with http_client(settings) as client:
+        for _ in range(2):
+            client.post(f"{server.base_url}/chat/completions", content=body)
+    assert len(server.requests) == 2 and stored(tmp_path) == 0

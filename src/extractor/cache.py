@@ -18,6 +18,11 @@ exactly as the first time, and is marked with the header ``x-extractor-cache: hi
   which a secret of the request appears (an API key echoed by a server) is not stored.
 - Bounded: ``max_bytes`` (default 1 GiB); past it, the least recently used replies go.
   `ResponseCache.clear` (``extractor cache clear``) empties it; deleting the folder does too.
+- Repeats: each extraction pass asks every chunk again with the very same request. Within one
+  article (`repeats_scope`, opened by the Extractor for each article) the first such request has
+  the plain key, the second the key numbered 1, and so on, so every pass has its own reply and a
+  re-run replays them all. Outside such a scope, with ``extraction_passes`` above 1, the cache is
+  not used (every pass would get the first pass's reply).
 - A model call that fails in the end (its replies never validated or grounded, a refusal, a cut
   reply) forgets every reply it stored or replayed (`CallLedger.forget`), so the next run asks
   the server again instead of replaying the failure. A call that succeeded after re-asks keeps
@@ -47,11 +52,14 @@ from extractor.redaction import CREDENTIAL_NAME
 __all__ = [
     "CACHE_HEADER",
     "CallLedger",
+    "Repeats",
     "ResponseCache",
     "StoredReply",
     "call_ledger",
     "current_ledger",
+    "current_repeats",
     "default_cache_dir",
+    "repeats_scope",
     "request_key",
 ]
 
@@ -314,3 +322,59 @@ def call_ledger() -> Iterator[CallLedger]:
         yield ledger
     finally:
         _LEDGER.reset(token)
+
+
+# Identical requests within one article: each extraction pass repeats its chunks' requests.
+
+
+class Repeats:
+    """Numbers identical requests within one article, so each has its own cache entry.
+
+    `take` gives a request the lowest number not in use for its key (0: the plain key); a request
+    that gets no usable reply gives its number back (`give_back`), so its retry takes it again.
+    Concurrent passes may take the numbers in any order: their requests are the same.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken: dict[str, set[int]] = {}
+        self._numbered: dict[str, tuple[str, int]] = {}
+
+    def take(self, key: str) -> str:
+        """The cache key for the next request with `key`."""
+        with self._lock:
+            taken = self._taken.setdefault(key, set())
+            number = 0
+            while number in taken:
+                number += 1
+            taken.add(number)
+            numbered = (
+                key if number == 0 else hashlib.sha256(f"{key}#{number}".encode()).hexdigest()
+            )
+            self._numbered[numbered] = (key, number)
+            return numbered
+
+    def give_back(self, numbered: str) -> None:
+        """The request under `numbered` got no reply to keep: its number is free again."""
+        with self._lock:
+            key, number = self._numbered.pop(numbered, (numbered, -1))
+            self._taken.get(key, set()).discard(number)
+
+
+_REPEATS: ContextVar[Repeats | None] = ContextVar("extractor_cache_repeats", default=None)
+
+
+def current_repeats() -> Repeats | None:
+    """The repeats of the article being extracted, if a scope is open."""
+    return _REPEATS.get()
+
+
+@contextlib.contextmanager
+def repeats_scope() -> Iterator[Repeats]:
+    """Number the identical requests made within the block (one article's extraction)."""
+    repeats = Repeats()
+    token = _REPEATS.set(repeats)
+    try:
+        yield repeats
+    finally:
+        _REPEATS.reset(token)

@@ -36,7 +36,14 @@ import httpx2
 import openai
 
 from extractor import errors
-from extractor.cache import CACHE_HEADER, ResponseCache, StoredReply, current_ledger, request_key
+from extractor.cache import (
+    CACHE_HEADER,
+    ResponseCache,
+    StoredReply,
+    current_ledger,
+    current_repeats,
+    request_key,
+)
 from extractor.ratelimit import Limiter, RateLimiter, estimate_tokens
 from extractor.redaction import redact, url_secrets
 from extractor.settings import Settings
@@ -458,6 +465,7 @@ class _Controls:
         self, settings: Settings, limiter: Limiter | None, cache: ResponseCache | None
     ) -> None:
         self.limiter, self.cache, self.max_tokens = limiter, cache, settings.max_tokens
+        self.passes = settings.extraction_passes
         self.limits = (
             f"requests_per_minute={settings.requests_per_minute}, "
             f"tokens_per_minute={settings.tokens_per_minute}"
@@ -467,7 +475,17 @@ class _Controls:
         """The request's cache key, if the cache is on and the request is one it keeps."""
         if self.cache is None or request.method != "POST":
             return None
-        return request_key(request.method, str(request.url), _content(request))
+        key = request_key(request.method, str(request.url), _content(request))
+        repeats = current_repeats()
+        if repeats is None:  # no article scope: repeated passes cannot be told apart
+            return key if self.passes == 1 else None
+        return repeats.take(key)
+
+    def release(self, key: str | None) -> None:
+        """`key`'s request got no reply to keep: a repeat's number is free for its retry."""
+        repeats = current_repeats()
+        if key is not None and repeats is not None:
+            repeats.give_back(key)
 
     def replayed(self, key: str, stored: StoredReply | None) -> httpx2.Response | None:
         """The cached reply as a response marked as a hit, counted in the call's ledger."""
@@ -513,6 +531,8 @@ class _Controls:
             tokens = _total_tokens(body) if body is not None else None
             headers = {name.lower(): value for name, value in response.headers.items()}
             self.limiter.observe(ticket, response.status_code, headers, tokens)
+        if response.status_code != 200:
+            self.release(key)
         if self.cache is None or key is None or body is None or response.status_code != 200:
             return
         if _shows_secret(body, request):
@@ -523,8 +543,9 @@ class _Controls:
             if ledger is not None:
                 ledger.stored(self.cache, key)
 
-    def failed(self, ticket: int | None) -> None:
-        """The request got no reply: close its booking."""
+    def failed(self, key: str | None, ticket: int | None) -> None:
+        """The request got no reply: close its booking, free its repeat number."""
+        self.release(key)
         if self.limiter is not None and ticket is not None:
             self.limiter.observe(ticket, 0, {})
 
@@ -596,7 +617,7 @@ class ControlledTransport(httpx2.BaseTransport):
                 body = response.read()
                 response = _with_body(response, body)
         except BaseException:
-            controls.failed(ticket)
+            controls.failed(key, ticket)
             raise
         controls.after(request, response, body, key, ticket)
         return response
@@ -649,7 +670,7 @@ class AsyncControlledTransport(httpx2.AsyncBaseTransport):
                 body = await response.aread()
                 response = _with_body(response, body)
         except BaseException:
-            controls.failed(ticket)
+            controls.failed(key, ticket)
             raise
         if remote or (body is not None and controls.cache is not None):
             await asyncio.to_thread(controls.after, request, response, body, key, ticket)
