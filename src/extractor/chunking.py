@@ -34,8 +34,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from extractor.alignment import sentence_ends
 from extractor.errors import ConfigurationError, InputError
+from extractor.sentences import sentence_breaks
 
 __all__ = [
     "COMPLETION_RATIO",
@@ -59,8 +59,6 @@ quotation-first target. A pipeline whose model copies the quotations should pass
 
 _MIN_BUDGET_TOKENS = 64  # below this a chunk holds a sentence or two: the settings cannot work
 _PARAGRAPH = re.compile(r"\n[^\S\n]*\n\s*")  # a blank line; the boundary is where the next begins
-_SENTENCE_PUNCTUATION = frozenset(".!?")
-_CLOSERS = frozenset("\"'\u201d\u2019\u00bb)]")
 
 
 @dataclass(frozen=True)
@@ -149,11 +147,7 @@ def _sentence_starts(text: str) -> list[int]:
     """Where each sentence after the first begins: past its predecessor's end marks and space."""
     starts = []
     length = len(text)
-    for at in sentence_ends(text):
-        while at < length and text[at] in _SENTENCE_PUNCTUATION:
-            at += 1
-        while at < length and text[at] in _CLOSERS:
-            at += 1
+    for at in sentence_breaks(text):
         while at < length and text[at].isspace():
             at += 1
         starts.append(at)

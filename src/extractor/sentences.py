@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from extractor.alignment import sentence_ends
 
-__all__ = ["Sentence", "find_sentences"]
+__all__ = ["Sentence", "find_sentences", "sentence_breaks"]
 
 _END_PUNCTUATION = frozenset(".!?")
 _CLOSERS = frozenset("\"'\u201d\u2019\u00bb)]")
@@ -33,8 +33,8 @@ class Sentence:
     end: int
 
 
-def _breaks(text: str) -> list[int]:
-    """Offsets just past each sentence's end marks and closing quotes, and every line break."""
+def sentence_breaks(text: str) -> list[int]:
+    """Offsets just past each sentence's end marks and closing quotes ('." ' -> after '"')."""
     length = len(text)
     out = []
     for at in sentence_ends(text):
@@ -43,6 +43,12 @@ def _breaks(text: str) -> list[int]:
         while at < length and text[at] in _CLOSERS:
             at += 1
         out.append(at)
+    return out
+
+
+def _breaks(text: str) -> list[int]:
+    """Offsets just past each sentence's end marks and closing quotes, and every line break."""
+    out = sentence_breaks(text)
     at = text.find("\n")
     while at != -1:
         out.append(at)
