@@ -130,6 +130,19 @@ def test_a_quote_matches_when_its_span_holds_half_the_gold_and_the_speaker_agree
     ]
 
 
+@pytest.mark.parametrize(("covered_chars", "matched"), [(6, 1), (5, 0)])
+def test_exactly_half_of_an_even_length_gold_is_enough_one_less_is_not(
+    covered_chars: int, matched: int
+) -> None:
+    even = at("open the bridge")  # 15 characters: odd; take 12 of them, an even gold
+    even = GoldSpan(start=even.start, end=even.start + 12, text=even.text[:12])
+    assert len(even.text) == 12
+    g = gold(quotes=[GoldQuote(span=even, speaker="Ann Lee")])
+    pred = pred_quote(even.start, even.start + covered_chars)
+    report = evaluate([g], {"a": result(quotes=[pred])})
+    assert report.types["quotes"].matched == matched
+
+
 def test_a_wrong_speaker_is_a_miss_and_a_false_hit_but_matches_on_span() -> None:
     g = gold(quotes=[GoldQuote(span=BRIDGE, speaker="Ann Lee")])
     report = evaluate([g], {"a": result(quotes=[pred_quote(BRIDGE.start, BRIDGE.end, "Bo Diaz")])})
