@@ -113,6 +113,7 @@ class Page(HTMLParser):
         self.text_depth: int | None = None  # depth of the open <div class="text">
         self.texts: list[str] = []  # each article's text as the page shows it
         self.pieces: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.declared: dict[str, list[tuple[int, int]]] = defaultdict(list)  # data-piece-*
         self.starts: dict[str, tuple[int, int, int]] = {}  # rid -> (offset, data-start, data-end)
         self.types: dict[str, str] = {}
         self.open_marks: list[tuple[str, int]] = []
@@ -143,6 +144,11 @@ class Page(HTMLParser):
             rid = attributes["data-rec"]
             assert rid is not None
             self.open_marks.append((rid, self.at))
+            piece = (
+                int(attributes["data-piece-start"] or ""),
+                int(attributes["data-piece-end"] or ""),
+            )
+            self.declared[rid].append(piece)
             self.types[rid] = (attributes["class"] or "").split()[1]
             if "data-start" in attributes:
                 assert rid not in self.starts, f"{rid} has two elements with data-start"
@@ -184,13 +190,15 @@ class Page(HTMLParser):
 
 def assert_highlights_exact(page: Page, records: list[tuple[str, int, int]]) -> None:
     """Each (type, start, end) record has one element with data-start/data-end at its offset,
-    and its pieces cover exactly its span of the text (the text shown unchanged)."""
+    and its pieces cover exactly its span of the text (the text shown unchanged), each piece's
+    data-piece-start/data-piece-end being the offsets of the text it holds."""
     assert len(page.starts) == len(records)
     found = sorted((page.types[rid], s, e) for rid, (_, s, e) in page.starts.items())
     assert found == sorted(records)
     for rid, (offset, start, end) in page.starts.items():
         assert offset == start  # the element sits where its span starts in the text
         covered = sorted(page.pieces[rid])
+        assert sorted(page.declared[rid]) == covered
         assert covered[0][0] == start and covered[-1][1] == end
         for (_, first_end), (second_start, _) in itertools.pairwise(covered):
             assert first_end == second_start  # pieces meet: no gap, no overlap

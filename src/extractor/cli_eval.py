@@ -21,14 +21,9 @@ from rich.table import Table
 
 from extractor.errors import ExtractorError, InputError
 from extractor.evaluation import Counts, EvalReport, Miss, evaluate_files, offline_predictions
-from extractor.render import visible
+from extractor.render import JSON_ESCAPES, visible
 
 __all__ = ["eval_command", "offline_predictions", "render_report"]
-
-# DEL, C1 controls and lone surrogates are escaped in JSON as `extract --format json` does.
-_JSON_ESCAPED = {
-    code: f"\\u{code:04x}" for code in [0x7F, *range(0x80, 0xA0), *range(0xD800, 0xE000)]
-}
 
 
 class GoldFormat(str, Enum):
@@ -233,7 +228,7 @@ def eval_command(
             + [x for x in errors if x.error == "false hit"][:show_errors]
         ]
         text = json.dumps(data, ensure_ascii=False, indent=2)
-        stdout.out(text.translate(_JSON_ESCAPED), highlight=False)
+        stdout.out(text.translate(JSON_ESCAPES), highlight=False)  # as `extract --format json`
         return
     out = stdout if stdout.is_terminal else Console(soft_wrap=True, width=120)
     render_report(report, out, show_errors)

@@ -18,6 +18,8 @@ from extractor.models import Actor, ArticleExtraction, QuotationCoverage, Source
 from extractor.spans import Span
 
 __all__ = [
+    "BIDI_CONTROLS",
+    "JSON_ESCAPES",
     "OutputFormat",
     "against_source",
     "render",
@@ -29,13 +31,17 @@ __all__ = [
 
 # C0, DEL and C1 (0x9b is CSI) are obeyed by terminals; a lone surrogate cannot be written at all.
 _C1_AND_SURROGATES = [0x7F, *range(0x80, 0xA0), *range(0xD800, 0xE000)]
+# Bidirectional embeddings, overrides and isolates reorder what follows them on screen, so text
+# can read other than it is ("Trojan Source"): shown as escapes too.
+BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _ESCAPED = {
     code: chr(code).encode("unicode_escape").decode("ascii")
-    for code in (*range(0x20), *_C1_AND_SURROGATES)
+    for code in (*range(0x20), *_C1_AND_SURROGATES, *BIDI_CONTROLS)
 }
 _ESCAPED_KEEPING_LINES = {code: text for code, text in _ESCAPED.items() if chr(code) not in "\n\t"}
-# JSON escapes C0 itself; the rest is legal raw in a JSON string, but not safe to print.
-_JSON_ESCAPED = {code: f"\\u{code:04x}" for code in _C1_AND_SURROGATES}
+JSON_ESCAPES: dict[int, str] = {code: f"\\u{code:04x}" for code in _C1_AND_SURROGATES}
+"""`str.translate` table for JSON text: DEL, C1 controls and lone surrogates as ``\\u`` escapes
+(JSON escapes C0 itself; these are legal raw in a JSON string, but not safe to print)."""
 
 
 class OutputFormat(str, Enum):
@@ -48,7 +54,8 @@ class OutputFormat(str, Enum):
 
 
 def visible(text: str, *, one_line: bool = False) -> str:
-    """`text` with control characters shown as escapes (``\\x1b``); `one_line`: newlines too."""
+    """`text` with control characters (C0, DEL, C1, lone surrogates, bidirectional overrides and
+    isolates) shown as escapes (``\\x1b``, ``\\u202e``); `one_line`: newlines and tabs too."""
     return text.translate(_ESCAPED if one_line else _ESCAPED_KEEPING_LINES)
 
 
@@ -109,7 +116,7 @@ def _row(table: Table, *cells: str) -> None:
 def to_json(result: ArticleExtraction) -> str:
     """The result as one indented JSON document; text other than control characters is raw."""
     text = json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
-    return text.translate(_JSON_ESCAPED)
+    return text.translate(JSON_ESCAPES)
 
 
 def to_jsonl(result: ArticleExtraction) -> str:
@@ -124,7 +131,7 @@ def to_jsonl(result: ArticleExtraction) -> str:
     ):
         rows += [{"type": kind, **r.model_dump(mode="json")} for r in records]
     rows.append({"type": "usage", **result.usage.model_dump(mode="json")})
-    return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).translate(_JSON_ESCAPED)
+    return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).translate(JSON_ESCAPES)
 
 
 def to_csv(result: ArticleExtraction) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 from extractor.articles import read_at_most
 from extractor.errors import InputError
 from extractor.models import ArticleExtraction, RuledOut
-from extractor.render import visible
+from extractor.render import JSON_ESCAPES, visible
 from extractor.result_files import read_result_files
 from extractor.spans import Span
 
@@ -267,8 +267,9 @@ def _highlight(text: str, records: Sequence[_Record]) -> str:
     """`text` as HTML with a ``<mark>`` per record span; overlapping spans split into segments.
 
     Marks nest: where a span crosses another's end, it is closed there and opened again, so the
-    markup stays well formed. A record's first piece carries ``data-start``/``data-end``; every
-    piece carries ``data-rec`` (its id) and its type as a class.
+    markup stays well formed. A record's first piece carries ``data-start``/``data-end`` (one
+    element per record); every piece carries ``data-rec`` (its id), its type as a class, and
+    ``data-piece-start``/``data-piece-end``, the offsets of the text it holds.
     """
     marked = [r for r in records if r.span is not None]
     starts: dict[int, list[_Record]] = defaultdict(list)
@@ -280,13 +281,16 @@ def _highlight(text: str, records: Sequence[_Record]) -> str:
     out: list[str] = []
     stack: list[tuple[_Record, int]] = []  # open records with their end
 
-    def open_tag(record: _Record, first: bool) -> str:
-        classes = f"hl {record.type}" + ("" if record.confirmed else " rules")
-        if not first:
-            return f'<mark class="{classes} cont" data-rec="{record.rid}">'
+    def open_tag(record: _Record, first: bool, at: int) -> str:
         assert record.span is not None
+        classes = f"hl {record.type}" + ("" if record.confirmed else " rules")
+        # This piece ends at the record's end, or sooner where an outer open mark ends.
+        until = min([record.span.end, *(end for _, end in stack)])
+        piece = f'data-rec="{record.rid}" data-piece-start="{at}" data-piece-end="{until}"'
+        if not first:
+            return f'<mark class="{classes} cont" {piece}>'
         return (
-            f'<mark class="{classes}" data-rec="{record.rid}" '
+            f'<mark class="{classes}" {piece} '
             f'data-start="{record.span.start}" data-end="{record.span.end}">'
         )
 
@@ -302,11 +306,11 @@ def _highlight(text: str, records: Sequence[_Record]) -> str:
             out.append("</mark>" * (len(stack) - low))
             del stack[low:]
             for record, end in sorted(reopen, key=lambda pair: -pair[1]):
-                out.append(open_tag(record, first=False))
+                out.append(open_tag(record, first=False, at=cut))
                 stack.append((record, end))
         for record in sorted(starts.get(cut, ()), key=lambda r: -(r.span.end if r.span else 0)):
             assert record.span is not None
-            out.append(open_tag(record, first=True))
+            out.append(open_tag(record, first=True, at=cut))
             if record.span.end == cut:  # an empty span: a mark with nothing in it
                 out.append("</mark>")
             else:
@@ -412,14 +416,17 @@ def _nav_item(index: int, article: ViewArticle, records: Sequence[_Record]) -> s
     )
 
 
+_SCRIPT_JSON_ESCAPES = {
+    **JSON_ESCAPES,
+    **{code: f"\\u{code:04x}" for code in (ord("<"), ord(">"), ord("&"), 0x2028, 0x2029)},
+}
+
+
 def _json_for_script(data: Any) -> str:
     """JSON safe inside a ``<script>`` element: no ``</script>``, no ``<!--``, no lone surrogate,
     no raw DEL or C1 control."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    table = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
-    escaped = (0x7F, *range(0x80, 0xA0), 0x2028, 0x2029, *range(0xD800, 0xE000))
-    table.update({code: f"\\u{code:04x}" for code in escaped})
-    return text.translate(table)
+    return text.translate(_SCRIPT_JSON_ESCAPES)
 
 
 def _sha256(text: str) -> str:
