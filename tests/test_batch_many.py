@@ -82,7 +82,7 @@ def extractor_for(server: ScriptedServer, **options: Any) -> Extractor:
 def test_extract_many_yields_every_article_within_the_concurrency_limit(
     server: ScriptedServer,
 ) -> None:
-    responder = server.responder = EventResponder(latency=0.05)
+    responder = server.responder = EventResponder(latency=0.3)  # long enough to overlap
     texts = [(f"k{i}", article(f"k{i}")) for i in range(8)]
     with extractor_for(server) as extractor:
         outcomes = list(extractor.extract_many(texts, concurrency=3))
