@@ -654,3 +654,22 @@ def test_a_result_whose_only_marks_are_ruled_out_is_shown(tmp_path: Path) -> Non
     ruled = [a for tag, a in page.tags if tag == "li" and "data-ruled-start" in a]
     start, end = text.index("peace plan"), text.index("peace plan") + len("peace plan")
     assert [(a["data-ruled-start"], a["data-ruled-end"]) for a in ruled] == [(str(start), str(end))]
+
+
+def test_the_style_and_script_are_package_data_inlined_with_their_hashes(tmp_path: Path) -> None:
+    from importlib import resources
+
+    assets = resources.files("extractor") / "view_assets"
+    css = (assets / "page.css").read_text(encoding="utf-8")
+    script = (assets / "page.js").read_text(encoding="utf-8")
+    text = 'Ann Lee said "yes".'
+    page = build_page(load_articles([write_result(tmp_path, text, ArticleExtraction())]))
+    assert f"<style>{css}</style>" in page and f"<script>{script}</script>" in page
+
+    def digest(body: str) -> str:
+        return base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+
+    assert f"style-src 'sha256-{digest(css)}'" in page
+    assert f"script-src 'sha256-{digest(script)}'" in page
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"view_assets/*"' in pyproject  # so an installed wheel has them

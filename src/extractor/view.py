@@ -5,7 +5,8 @@ JSON lines) and the text their spans index; `build_page` turns them into one HTM
 network access (inline CSS and JavaScript only, a Content-Security-Policy that forbids every load
 and runs only the page's own script and style, by hash). Every record's span is highlighted by
 type; where spans overlap, the text is cut into segments and the highlights nest, so the markup
-stays well formed. The first (usually the only) element of each record's highlight carries
+stays well formed. The page's CSS and JavaScript are package data (``view_assets/page.css``,
+``page.js``), inlined. The first (usually the only) element of each record's highlight carries
 ``data-start`` and ``data-end``: its span's offsets into the article text.
 
 Text from the article, the model or a file name is never markup: it is HTML-escaped, with control
@@ -24,6 +25,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,12 @@ from extractor.models import ArticleExtraction, RuledOut
 from extractor.render import JSON_ESCAPES, visible
 from extractor.result_files import read_result_files
 from extractor.spans import Span
+
+# The page's style and script, package data (pyproject.toml), inlined and allowed by their
+# SHA-256 in the page's Content-Security-Policy, computed from what is loaded here.
+_ASSETS = resources.files("extractor") / "view_assets"
+_CSS = (_ASSETS / "page.css").read_text(encoding="utf-8")
+_SCRIPT = (_ASSETS / "page.js").read_text(encoding="utf-8")
 
 __all__ = [
     "TYPES",
@@ -507,245 +515,3 @@ def write_page(
         partial.unlink(missing_ok=True)
         raise InputError(f"{out}: cannot be written ({exc.strerror or exc})") from None
     return articles
-
-
-_CSS = """
-:root{--quote:#f2b600;--quote-bg:rgba(255,196,0,.30);--commitment:#1f9d55;
---commitment-bg:rgba(40,180,100,.24);--event:#2f6fd6;--event-bg:rgba(60,130,230,.20);
---ink:#1d232b;--muted:#65707d;--line:#e3e6ea;--paper:#fff;--panel:#f6f7f9}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);
-background:var(--panel);height:100vh;display:flex;flex-direction:column}
-header.top{flex:none;background:var(--paper);border-bottom:1px solid var(--line);
-padding:10px 18px;display:flex;flex-wrap:wrap;gap:8px 24px;
-align-items:center}
-h1{font-size:17px;margin:0;font-weight:650}
-h1 .sub{font-weight:400;color:var(--muted);font-size:13px;margin-left:8px}
-.filters{display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center}
-.filters label{display:inline-flex;gap:5px;align-items:center;cursor:pointer;padding:3px 8px;
-border-radius:6px;border:1px solid var(--line)}
-.filters label.type.quote{border-color:var(--quote)}
-.filters label.type.commitment{border-color:var(--commitment)}
-.filters label.type.event{border-color:var(--event)}
-.filters .count{color:var(--muted)}
-.filters input[type=search]{width:220px;padding:3px 6px;border:1px solid #c9ced5;border-radius:5px}
-#shown{color:var(--muted)}
-.layout{flex:1;min-height:0;display:grid;grid-template-columns:250px minmax(0,1fr)}
-nav{border-right:1px solid var(--line);background:var(--paper);overflow:auto}
-nav ol{list-style:none;margin:0;padding:6px 0}
-nav a{display:flex;justify-content:space-between;gap:6px;padding:6px 12px;color:var(--ink);
-text-decoration:none;border-left:3px solid transparent}
-nav a:hover{background:var(--panel)}
-nav a[aria-current=true]{background:#eaf1fb;border-left-color:var(--event);font-weight:600}
-nav a.empty{opacity:.4}
-nav li.failed .name{color:#b42318}
-.failure{color:#b42318;margin:-6px 0 12px;font-size:13px}
-nav .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.badges{display:flex;gap:3px;flex:none}
-.n{font-size:11px;min-width:20px;text-align:center;border-radius:9px;padding:0 5px;color:#fff}
-.n.quote{background:var(--quote)}.n.commitment{background:var(--commitment)}
-.n.event{background:var(--event)}
-main{padding:16px 22px;min-width:0;overflow:auto}
-.js main{overflow:hidden;display:flex;flex-direction:column}
-.js section.article{display:none}
-.js section.article.current{display:flex;flex-direction:column;flex:1;min-height:0;margin:0}
-.js .body{flex:1;min-height:0;grid-template-rows:minmax(0,1fr)}
-.js .main-col{overflow:auto;height:100%;padding-bottom:12px}
-section.article{margin-bottom:28px}
-.article-head{display:flex;justify-content:space-between;gap:16px;align-items:flex-start}
-h2{font-size:16px;margin:0 0 2px;word-break:break-all}
-.meta{color:var(--muted);margin:0 0 12px;font-size:12.5px}
-.pager{display:none;gap:8px;flex:none}.js .pager{display:flex}
-.pager a{padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--paper);
-color:var(--ink);text-decoration:none}
-.pager a.disabled{visibility:hidden}
-.body{display:grid;grid-template-columns:minmax(0,1fr) 380px;gap:18px;align-items:start}
-.text{background:var(--paper);border:1px solid var(--line);border-radius:8px;padding:20px 26px;
-font:16.5px/1.75 Georgia,"Times New Roman",serif;white-space:pre-wrap;overflow-wrap:anywhere}
-mark.hl{color:inherit;background:transparent;cursor:pointer;text-decoration-line:underline;
-text-decoration-thickness:2px;text-decoration-skip-ink:none;border-radius:2px}
-mark.hl.quote{background-color:var(--quote-bg);text-decoration-color:var(--quote);
-text-underline-offset:3px}
-mark.hl.commitment{background-color:var(--commitment-bg);text-decoration-color:var(--commitment);
-text-underline-offset:6px}
-mark.hl.event{background-color:var(--event-bg);text-decoration-color:var(--event);
-text-underline-offset:9px}
-mark.hl.rules{text-decoration-style:dashed}
-mark.hl.off{background-color:transparent;text-decoration-line:none;cursor:auto}
-mark.hl.selected{outline:2px solid var(--ink);outline-offset:1px}
-mark.hl mark.hl.quote{box-shadow:inset 0 2px 0 var(--quote)}
-mark.hl mark.hl.commitment{box-shadow:inset 0 2px 0 var(--commitment)}
-mark.hl mark.hl.event{box-shadow:inset 0 2px 0 var(--event)}
-mark.hl mark.hl.off{box-shadow:none}
-.side{display:flex;flex-direction:column;gap:8px;min-height:0}
-.js .side{height:100%}
-.side h3{font-size:13px;margin:4px 0 0;text-transform:uppercase;letter-spacing:.04em;
-color:var(--muted)}
-.side h3 .sum{text-transform:none;letter-spacing:0;font-weight:400}
-.details{background:var(--paper);border:1px solid var(--line);border-radius:8px;padding:10px 12px;
-max-height:45vh;overflow:auto;flex:none}
-.details .hint{color:var(--muted);margin:0}
-.details h4{margin:0 0 6px;font-size:14px;display:flex;gap:6px;align-items:center}
-.details dl{margin:0;display:grid;grid-template-columns:max-content minmax(0,1fr);gap:2px 10px}
-.details dt{color:var(--muted)}
-.details dd{margin:0;overflow-wrap:anywhere;white-space:pre-wrap}
-.details dd dl{grid-template-columns:max-content minmax(0,1fr)}
-.details ol{margin:0;padding-left:18px}
-.details .null{color:#a0a7b0}
-ol.records{list-style:none;margin:0;padding:0;overflow:auto;min-height:80px;background:var(--paper);
-border:1px solid var(--line);border-radius:8px}
-li.rec{padding:7px 10px;border-bottom:1px solid var(--line);cursor:pointer;border-left:4px solid}
-li.rec.quote{border-left-color:var(--quote)}li.rec.commitment{border-left-color:var(--commitment)}
-li.rec.event{border-left-color:var(--event)}
-li.rec:hover{background:var(--panel)}
-li.rec.selected{background:#eef3fb}
-li.rec .snip{display:block;color:var(--muted);font-size:12.5px}
-li.rec .at{font-size:11.5px;color:var(--muted)}
-li.none{padding:10px;color:var(--muted)}
-.tag{font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
-.by{font-size:11px;border:1px dashed var(--muted);border-radius:4px;padding:0 3px;
-color:var(--muted)}
-.ruled-out{margin-top:14px;background:var(--paper);border:1px dashed #b9c0c8;border-radius:8px;
-padding:8px 14px}
-.ruled-out h3{font-size:13px;margin:4px 0 6px;color:var(--muted)}
-.ruled-list{margin:0;padding-left:18px}
-.ruled-list li{margin:4px 0}
-.ruled-list q{background:#eceef1;padding:0 2px}
-.ruled-list q::before,.ruled-list q::after{content:none}
-.ctx{font-family:Georgia,serif}
-[hidden]{display:none!important}
-@media (max-width:1000px){body{height:auto;display:block}.layout{display:block}
-nav{max-height:30vh}.js main{display:block;overflow:visible}.body{grid-template-columns:1fr}
-.js section.article.current{display:block}.js .main-col,.js .side{height:auto;overflow:visible}}
-"""
-
-_SCRIPT = """
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("records-data").textContent);
-  document.body.classList.add("js");
-  var pieces = {}, items = {}, links = {}, current = null, selected = null;
-  document.querySelectorAll("mark[data-rec]").forEach(function (m) {
-    (pieces[m.dataset.rec] = pieces[m.dataset.rec] || []).push(m);
-  });
-  document.querySelectorAll("li.rec").forEach(function (li) { items[li.dataset.rec] = li; });
-  document.querySelectorAll("nav a[data-article]").forEach(function (a) {
-    links[a.dataset.article] = a;
-  });
-  var sections = Array.prototype.slice.call(document.querySelectorAll("section.article"));
-  sections.forEach(function (s, i) {
-    if (i === 0) s.querySelector(".prev").classList.add("disabled");
-    if (i === sections.length - 1) s.querySelector(".next").classList.add("disabled");
-  });
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function value(v) {
-    if (v === null || v === undefined || v === "") return el("span", "null", "—");
-    if (Array.isArray(v)) {
-      if (!v.length) return el("span", "null", "none");
-      var ol = el("ol");
-      v.forEach(function (x) { var li = el("li"); li.appendChild(value(x)); ol.appendChild(li); });
-      return ol;
-    }
-    if (typeof v === "object") return fields(v);
-    return document.createTextNode(String(v));
-  }
-  function fields(obj) {
-    var dl = el("dl");
-    Object.keys(obj).forEach(function (k) {
-      dl.appendChild(el("dt", null, k));
-      var dd = el("dd"); dd.appendChild(value(obj[k])); dl.appendChild(dd);
-    });
-    return dl;
-  }
-  function reveal(box, item) {  // scroll `box` alone (not the window) so `item` is in view
-    var b = box.getBoundingClientRect(), r = item.getBoundingClientRect();
-    if (r.top < b.top) box.scrollTop -= b.top - r.top;
-    else if (r.bottom > b.bottom) box.scrollTop += r.bottom - b.bottom;
-  }
-  var navBox = document.getElementById("articles");
-  function show(id) {
-    var s = document.getElementById(id);
-    if (!s || !s.classList.contains("article")) s = sections[0];
-    if (!s || s === current) return;
-    if (current) {
-      current.classList.remove("current");
-      links[current.id].removeAttribute("aria-current");
-    }
-    s.classList.add("current"); current = s;
-    links[s.id].setAttribute("aria-current", "true");
-    reveal(navBox, links[s.id]);
-    s.querySelector(".main-col").scrollTop = 0;
-  }
-  function select(rid, fromList) {
-    var rec = data[rid];
-    if (!rec) return;
-    show(rec.article);
-    if (selected) {
-      (pieces[selected] || []).forEach(function (m) { m.classList.remove("selected"); });
-      if (items[selected]) items[selected].classList.remove("selected");
-    }
-    selected = rid;
-    (pieces[rid] || []).forEach(function (m) { m.classList.add("selected"); });
-    items[rid].classList.add("selected");
-    var box = current.querySelector(".details");
-    var head = el("h4");
-    head.appendChild(el("span", "tag", rec.type));
-    head.appendChild(document.createTextNode(
-      rec.start === null ? "not in the text" : "characters " + rec.start + "\\u2013" + rec.end));
-    box.replaceChildren(head, fields(rec.fields));
-    box.dataset.rec = rid;
-    if (fromList && pieces[rid]) pieces[rid][0].scrollIntoView({block: "center"});
-    reveal(items[rid].parentNode, items[rid]);
-  }
-  function route() {
-    var id = decodeURIComponent(location.hash.slice(1));
-    if (data[id]) select(id, true); else show(id);
-  }
-  document.addEventListener("click", function (e) {
-    var t = e.target.closest("[data-rec]");
-    if (!t || t.classList.contains("off") || t.closest(".details")) return;
-    select(t.dataset.rec, t.tagName === "LI");
-  });
-  document.addEventListener("keydown", function (e) {
-    var t = e.target;
-    if (e.key === "Enter" && t.classList && t.classList.contains("rec")) {
-      select(t.dataset.rec, true);
-    } else if ((e.key === "ArrowLeft" || e.key === "ArrowRight") && t.tagName !== "INPUT") {
-      var next = sections.indexOf(current) + (e.key === "ArrowRight" ? 1 : -1);
-      if (next >= 0 && next < sections.length) location.hash = sections[next].id;
-    }
-  });
-  var boxes = document.querySelectorAll("input[data-filter-type]");
-  var speaker = document.getElementById("speaker");
-  function filter() {
-    var types = {}, q = speaker.value.trim().toLowerCase(), shown = 0, total = 0, per = {};
-    boxes.forEach(function (b) { types[b.dataset.filterType] = b.checked; });
-    Object.keys(data).forEach(function (rid) {
-      var rec = data[rid];
-      var on = types[rec.type] && (!q || rec.who.some(function (n) {
-        return n.toLowerCase().indexOf(q) !== -1; }));
-      (pieces[rid] || []).forEach(function (m) { m.classList.toggle("off", !on); });
-      items[rid].hidden = !on;
-      total += 1;
-      if (on) { shown += 1; per[rec.article] = (per[rec.article] || 0) + 1; }
-    });
-    var filtering = shown !== total;
-    Object.keys(links).forEach(function (id) {
-      links[id].classList.toggle("empty", filtering && !per[id]);
-    });
-    document.getElementById("shown").textContent =
-      filtering ? shown + " of " + total + " records shown" : "";
-  }
-  boxes.forEach(function (b) { b.addEventListener("change", filter); });
-  speaker.addEventListener("input", filter);
-  window.addEventListener("hashchange", route);
-  route();
-  filter();
-})();
-"""
