@@ -23,6 +23,7 @@ from extractor import pipeline
 from extractor.articles import Article
 from extractor.batch_inputs import Readable, as_readable
 from extractor.batch_lines import ArticleOutcome, Timing
+from extractor.cache import repeats_scope
 from extractor.chunking import Chunk
 from extractor.errors import ConfigurationError, ExtractorError, IncompleteOutputError
 from extractor.inference import ModelClient
@@ -118,9 +119,7 @@ class Extractor:
             max_tokens=settings.max_tokens,
         )
         if concurrent:  # chunks answered side by side: more, smaller ones are done sooner
-            budget = pipeline.parallel_budget(
-                article, quotations, budget, settings.max_concurrency
-            )
+            budget = pipeline.parallel_budget(article, quotations, budget, settings.max_concurrency)
         return pipeline.plan(article, quotations, budget, passes=settings.extraction_passes)
 
     def _chunk(
@@ -210,8 +209,9 @@ class Extractor:
         quotations = pipeline.find(article)
         progress = pipeline.Progress()
         try:
-            for chunk in self._plan(article, quotations):
-                self._chunk(article, chunk, quotations, progress)
+            with repeats_scope():  # each pass's identical requests: their own cache entries
+                for chunk in self._plan(article, quotations):
+                    self._chunk(article, chunk, quotations, progress)
         except ExtractorError as error:
             error.partial, error.usage = (
                 pipeline.partial(article, progress, quotations),
@@ -248,10 +248,11 @@ class Extractor:
         progress = pipeline.Progress()
         slots = asyncio.Semaphore(self.settings.max_concurrency)
         try:
-            await _all(
-                self._achunk(article, chunk, quotations, progress, slots)
-                for chunk in self._plan(article, quotations, concurrent=True)
-            )
+            with repeats_scope():  # each pass's identical requests: their own cache entries
+                await _all(
+                    self._achunk(article, chunk, quotations, progress, slots)
+                    for chunk in self._plan(article, quotations, concurrent=True)
+                )
         except ExtractorError as error:
             error.partial, error.usage = (
                 pipeline.partial(article, progress, quotations),
