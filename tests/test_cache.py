@@ -405,3 +405,23 @@ def test_several_passes_outside_an_article_are_not_cached(
         for _ in range(2):
             client.post(f"{server.base_url}/chat/completions", content=body)
     assert len(server.requests) == 2 and stored(tmp_path) == 0
+
+
+def test_each_extraction_pass_keeps_its_own_reply(
+    server: ScriptedServer, tmp_path: Path, run: Run
+) -> None:
+    # Two passes send the very same request; the hand-written replies differ (as a model's
+    # samples may), and the re-run must give each pass its own, not the first one twice.
+    server.replies.extend(
+        [
+            Reply(completion({"quotes": [replies.QUOTES[0]]})),
+            Reply(completion({"quotes": [replies.QUOTES[1]]})),
+        ]
+    )
+    first = run(make(server, tmp_path, extraction_passes=2))
+    again = run(make(server, tmp_path, extraction_passes=2))
+    assert len(server.requests) == 2 and server.requests[0] == server.requests[1]
+    assert again.usage.cached_requests == 2 and again.usage.requests == 0
+    confirmed = sorted(q.text for q in again.quotes if q.confirmed)
+    assert confirmed == ["negative attitude", "one of the root causes"]
+    assert again.quotes == first.quotes
