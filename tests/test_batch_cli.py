@@ -264,7 +264,7 @@ def test_failed_articles_go_to_the_errors_file_and_retry_failed_redoes_only_them
     responder.seen.clear()
     again = batch(tmp_path, server, str(news), "--out", str(out))  # a plain resume skips it
     assert again.exit_code == 1 and responder.seen == []
-    assert "1 from earlier runs, not retried: --retry-failed" in again.stdout
+    assert "errors: 1 article(s) failed (1 from earlier runs), listed in" in again.stdout
 
     (news / "bad.txt").write_text(article("bad"), encoding="utf-8")  # fixed
     retried = batch(tmp_path, server, str(news), "--out", str(out), "--retry-failed")

@@ -139,14 +139,10 @@ class BatchSummary:
             f"time: {self.seconds:,.1f} s wall, {self.per_second:,.2f} articles/s",
         ]
         if self.still_failing:
-            again = "" if self.failed_before else "; --retry-failed redoes them"
+            earlier = f" ({self.failed_before:,} from earlier runs)" if self.failed_before else ""
             lines.append(
-                f"errors: {self.still_failing:,} article(s) failed, listed in {errors}"
-                + (
-                    f" ({self.failed_before:,} from earlier runs, not retried: --retry-failed)"
-                    if self.failed_before
-                    else again
-                )
+                f"errors: {self.still_failing:,} article(s) failed{earlier}, listed in {errors}; "
+                "--retry-failed redoes them"
             )
         if self.torn:
             lines.append(f"note: cut {self.torn} torn last line(s) left by a run that was killed")
