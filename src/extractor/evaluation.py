@@ -1,7 +1,8 @@
 """Score predicted records against gold: precision, recall and F1 per record type and overall.
 
-    from extractor.evaluation import evaluate
+    from extractor.evaluation import evaluate, evaluate_files
     report = evaluate(gold_articles, {"peacekeepers": result})
+    report = evaluate_files("gold/gold.jsonl", "results.jsonl")
     report.types["quotes"].f1, report.overall.precision, report.speakers.named_accuracy
 
 Matching rules (docs/eval.md has them with examples):
@@ -18,8 +19,11 @@ Matching rules (docs/eval.md has them with examples):
   gold and each prediction is used at most once.
 
 Speaker accuracy is measured on quotes paired on their span alone (the same greedy pairing),
-date accuracy on events paired on span and kind; grounding counts every predicted span scored.
-Model-free: imports neither openai nor instructor.
+date accuracy on events paired on span and kind; `speaker_checked` says how many gold quotes
+name their speaker (the others match on span alone). A predicted record with no span is
+predicted, a false hit and not grounded; grounding counts every predicted record scored.
+`evaluate_files` scores files as ``extractor eval`` does. Model-free: imports neither openai
+nor instructor.
 """
 
 from __future__ import annotations
