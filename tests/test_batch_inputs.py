@@ -90,6 +90,14 @@ def test_jsonl_lines_are_articles_with_their_ids_and_a_bad_line_fails_alone(
         assert items[key].source in str(caught.value)
 
 
+def test_a_jsonl_file_with_a_byte_order_mark_and_crlf_lines_is_read(tmp_path: Path) -> None:
+    rows = [json.dumps({"id": key, "text": f"Text {key}."}) for key in ("a", "b")]
+    dump = write(tmp_path / "dump.jsonl", "\ufeff" + "\r\n".join(rows) + "\r\n")
+    items = read_inputs([dump])
+    assert [i.id for i in items] == ["a", "b"]
+    assert [i.read().text for i in items] == ["Text a.", "Text b."]
+
+
 def test_duplicate_ids_are_an_input_error_naming_them(tmp_path: Path) -> None:
     dump = write(
         tmp_path / "dump.jsonl",

@@ -230,7 +230,7 @@ def _jsonl_item(
     if size > MAX_LINE_BYTES:
         return item(source, f"line longer than {MAX_LINE_BYTES:,} bytes")
     try:
-        row = json.loads(raw.decode("utf-8"))
+        row = json.loads(_decoded(raw, first=start == 0))
     except UnicodeDecodeError as exc:
         return item(source, f"not UTF-8 (invalid byte at {exc.start})")
     except json.JSONDecodeError as exc:
@@ -252,12 +252,18 @@ def _jsonl_item(
     return item(str(raw_id), problem, extras)
 
 
+def _decoded(raw: bytes, *, first: bool) -> str:
+    """A line as text; the file's first line loses a byte-order mark (editors on Windows)."""
+    text = raw.decode("utf-8")
+    return text.removeprefix("\ufeff") if first else text
+
+
 def _line_text(path: Path, start: int, size: int, source: str) -> str:
     try:
         with path.open("rb") as stream:
             stream.seek(start)
             raw = stream.read(size)
-        row = json.loads(raw.decode("utf-8"))
+        row = json.loads(_decoded(raw, first=start == 0))
     except (OSError, ValueError) as exc:  # changed since it was listed
         raise InputError(f"{source}: cannot be read again ({exc})") from None
     text = row.get("text") if isinstance(row, dict) else None
