@@ -98,6 +98,18 @@ def test_a_jsonl_file_with_a_byte_order_mark_and_crlf_lines_is_read(tmp_path: Pa
     assert [i.read().text for i in items] == ["Text a.", "Text b."]
 
 
+def test_an_over_long_jsonl_line_fails_alone_and_is_never_held_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("extractor.batch_inputs.MAX_LINE_BYTES", 100)
+    long = json.dumps({"id": "long", "text": "x" * 3_000_000})  # read on in 1 MiB pieces
+    dump = write(tmp_path / "dump.jsonl", long + "\n" + json.dumps({"id": "ok", "text": "Ok."}))
+    first, second = read_inputs([dump])
+    with pytest.raises(InputError, match="line longer than 100 bytes"):
+        first.read()
+    assert second.id == "ok" and second.read().text == "Ok."  # its place in the file is right
+
+
 def test_duplicate_ids_are_an_input_error_naming_them(tmp_path: Path) -> None:
     dump = write(
         tmp_path / "dump.jsonl",

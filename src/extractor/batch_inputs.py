@@ -31,7 +31,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from extractor.articles import DEFAULT_MAX_CHARS, Article, check_text, parse_published, read_article
 from extractor.errors import InputError
@@ -193,8 +193,7 @@ def _jsonl_items(path: Path) -> Iterator[BatchItem]:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     with stream:
         start = 0
-        for number, raw in enumerate(_lines(stream), start=1):
-            size = len(raw)
+        for number, (raw, size) in enumerate(_lines(stream), start=1):
             here = start
             start += size
             if not raw.strip():
@@ -203,8 +202,16 @@ def _jsonl_items(path: Path) -> Iterator[BatchItem]:
             yield _jsonl_item(raw, path=path, source=source, line=number, start=here, size=size)
 
 
-def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
-    yield from stream  # binary files iterate by b"\n" only, never by other line breaks
+def _lines(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """Each line (split on b"\n" only) and its size; an over-long line's bytes are not kept."""
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        size = len(line)
+        if size > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            line = b"x"  # read on in pieces to the line's end, holding none of it
+            while (more := stream.readline(1 << 20)) and not more.endswith(b"\n"):
+                size += len(more)
+            size += len(more)
+        yield line, size
 
 
 def _jsonl_item(
