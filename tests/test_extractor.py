@@ -85,13 +85,18 @@ async def test_async_twin(endpoint: dict[str, Any], article: Article) -> None:
 
 
 @SHARED_ARTICLE_CASSETTE
-def test_spans_point_at_the_right_occurrence(endpoint: dict[str, Any], article: Article) -> None:
-    """'they are willing to put people on the ground' sits inside Trump's direct quote."""
+def test_a_record_by_sentence_spans_its_whole_sentence(
+    endpoint: dict[str, Any], article: Article
+) -> None:
+    """The Europeans' offer is answered as sentence 11: its evidence is that sentence, whole,
+    Trump's direct quote inside it."""
     result = Extractor(**endpoint).extract(article.text, published=article.published)
     quote = next(q for q in result.quotes if q.text.startswith("When it comes"))
     europeans = next(c for c in result.commitments if c.actor.name == "Europeans")
     assert quote.span is not None and europeans.span is not None
-    assert quote.span.start <= europeans.span.start < europeans.span.end <= quote.span.end
+    assert europeans.evidence.startswith('"When it comes to security')
+    assert europeans.evidence.endswith("Trump said in an interview last week.")
+    assert europeans.span.start < quote.span.start < quote.span.end < europeans.span.end
 
 
 @pytest.mark.scripted

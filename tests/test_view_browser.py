@@ -150,14 +150,15 @@ def test_every_record_is_highlighted_and_a_click_shows_its_fields(
     # Clicking a highlight shows that record's fields.
     page.locator('nav a[href="#a0"]').click()
     expect(page.locator("section#a0")).to_be_visible()
-    first = result.commitments[0]
+    # (A commitment and an event can share their sentence's span; a quotation's span is its own.)
+    first = result.quotes[0]
     assert first.span is not None
-    mark = page.locator(f'section#a0 mark.commitment[data-start="{first.span.start}"]')
+    mark = page.locator(f'section#a0 mark.quote[data-start="{first.span.start}"]')
     mark.click()
     details = page.locator("section#a0 .details")
     text = details.inner_text()
     assert f"characters {first.span.start}\u2013{first.span.end}" in text
-    assert first.actor.name in text and first.action in text and first.kind.value in text
+    assert first.speaker.name in text and first.kind.value in text
     assert "selected" in (mark.get_attribute("class") or "")
     assert "selected" in (page.locator("section#a0 li.rec.selected").get_attribute("class") or "")
 

@@ -48,7 +48,7 @@ def run(schema: Any = None, **options: Any) -> Callable[[], Any]:
     return call
 
 
-CLEAN = completion(replies.CLEAN, prompt_tokens=1650, completion_tokens=1480)
+CLEAN = completion(replies.CLEAN, prompt_tokens=1090, completion_tokens=712)
 
 STANCES = {
     "stances": [

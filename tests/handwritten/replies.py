@@ -20,8 +20,7 @@ LAVROV = {"name": "Sergei Lavrov", "role": "Foreign Minister", "country": "Russi
 MACRON = {"name": "Emmanuel Macron", "role": "President", "country": "France"}
 ZELENSKYY = {"name": "Volodymyr Zelenskyy", "role": "President", "country": "Ukraine"}
 
-# Quotations first: the prompt numbers the article's quotations [Q1]..[Q7]; the reply answers by
-# number (no quoted words copied) and gives speech without quotation marks as text.
+# The older shape: quotations answered by number, speech without marks and evidence copied.
 QUOTES: list[dict[str, Any]] = [
     {"n": 1, "speaker": PESKOV, "kind": "partial", "verb": "said"},
     {"n": 2, "speaker": PESKOV, "kind": "partial", "verb": "adding"},
@@ -154,7 +153,110 @@ def described_once(reply: dict[str, Any]) -> dict[str, Any]:
     return {key: walk(value) for key, value in reply.items()}
 
 
-CLEAN = described_once({"events": EVENTS, "quotes": QUOTES, "commitments": COMMITMENTS})
+# The older shape (words copied): what a model returned before the prompt numbered sentences
+# too, and what a model that copies anyway returns. Still read and grounded; kept for the
+# scenarios below whose point is a copied passage that is not in the article.
+COPIED = described_once({"events": EVENTS, "quotes": QUOTES, "commitments": COMMITMENTS})
+
+
+def _name(actor: dict[str, Any]) -> str:
+    return str(actor["name"])
+
+
+# Answering by number, as the prompt asks: the article's sentences are numbered 1 to 12 (§1 is
+# "Russia dismissed the proposal ...", §12 Trump's last quotation) and its quotations [Q1] to
+# [Q7]; each person is described once, in people. A summary only where the sentence says more.
+CLEAN: dict[str, Any] = {
+    "people": [PESKOV, TRUMP, MACRON, PUTIN, LAVROV, ZELENSKYY],
+    "events": [
+        {
+            "s": 2,
+            "kind": "statement",
+            "summary": "Peskov rejected European peacekeepers in Ukraine.",
+            "actors": [_name(PESKOV)],
+            "date_text": "Wednesday",
+        },
+        {
+            "s": 2,
+            "kind": "military_action",
+            "summary": "Russia invaded Ukraine.",
+            "actors": ["Russia"],
+            "location": "Ukraine",
+            "date_text": "2022",
+        },
+        {
+            "s": 4,
+            "kind": "statement",
+            "summary": "Trump said Putin had no problem with European peacekeepers.",
+            "actors": [_name(TRUMP), _name(MACRON)],
+            "location": "Washington",
+            "date_text": "on Feb. 24",
+        },
+        {
+            "s": 5,
+            "kind": "statement",
+            "summary": "Lavrov said Russia should hold a veto over military aid.",
+            "actors": [_name(LAVROV)],
+            "date_text": "last week",
+        },
+        {
+            "s": 6,
+            "kind": "meeting",
+            "actors": [_name(TRUMP), _name(PUTIN)],
+            "location": "Alaska",
+            "date_text": "this month",
+        },
+        {
+            "s": 7,
+            "kind": "meeting",
+            "summary": "Trump seeks a formal meeting with Putin and Zelenskyy.",
+            "actors": [_name(TRUMP), _name(PUTIN), _name(ZELENSKYY)],
+            "status": "proposed",
+        },
+        {
+            "s": 11,
+            "kind": "statement",
+            "summary": "Trump said Europeans are willing to put troops on the ground.",
+            "actors": [_name(TRUMP)],
+            "date_text": "last week",
+        },
+    ],
+    "speakers": {
+        "1": _name(PESKOV),
+        "2": _name(PESKOV),
+        "3": _name(TRUMP),
+        "4": _name(TRUMP),
+        "5": _name(LAVROV),
+        "6": _name(TRUMP),
+        "7": _name(TRUMP),
+    },
+    "reported": [{"s": 5, "speaker": _name(LAVROV), "verb": "cautioned"}],
+    "commitments": [
+        {
+            "s": 9,
+            "actor": _name(TRUMP),
+            "polarity": "will_not",
+            "kind": "refusal",
+            "action": "commit American ground troops to Ukraine",
+            "beneficiary": "Ukraine",
+        },
+        {
+            "s": 9,
+            "actor": _name(TRUMP),
+            "polarity": "will",
+            "kind": "offer",
+            "action": "use U.S. airpower to support European forces in Ukraine",
+            "beneficiary": "European forces in Ukraine",
+        },
+        {
+            "s": 11,
+            "actor": "Europeans",
+            "polarity": "will",
+            "kind": "offer",
+            "action": "put their own troops on the ground in Ukraine for security",
+        },
+    ],
+}
 
 INVENTED_QUOTE = {
     "text": "Europe will never send a single soldier to Ukraine",
