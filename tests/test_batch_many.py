@@ -155,6 +155,22 @@ def test_stopping_early_cancels_what_is_in_flight(server: ScriptedServer) -> Non
         responder.gate.set()
 
 
+def test_an_input_iterable_that_fails_raises_in_the_callers_thread(
+    server: ScriptedServer,
+) -> None:
+    server.responder = EventResponder()
+
+    def texts() -> Any:
+        yield ("a", article("a"))
+        raise OSError("the feed broke")
+
+    with (
+        extractor_for(server) as extractor,
+        pytest.raises(OSError, match="the feed broke"),
+    ):
+        list(extractor.extract_many(texts(), concurrency=1))
+
+
 def test_a_bad_concurrency_is_a_configuration_error(server: ScriptedServer) -> None:
     with (
         extractor_for(server) as extractor,
