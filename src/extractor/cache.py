@@ -147,21 +147,41 @@ class ResponseCache:
         """The connection of this process, opened if need be (under the lock)."""
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path, timeout=BUSY_SECONDS, check_same_thread=False, isolation_level=None
-            )
+        # Several processes opening a new store at once: switching it to WAL and creating the
+        # table take its exclusive lock, and SQLite refuses at once, without waiting, when
+        # another holds it; so a refusal here is tried again until BUSY_SECONDS have passed.
+        give_up = time.monotonic() + BUSY_SECONDS
+        pause = 0.01
+        while True:
             try:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")
-                connection.executescript(_SCHEMA)
-            except BaseException:
-                connection.close()
-                raise
-        except (OSError, sqlite3.Error) as exc:
-            raise self._unusable(exc) from None
+                connection = self._open_once()
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or time.monotonic() + pause > give_up:
+                    raise self._unusable(exc) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+            except (OSError, sqlite3.Error) as exc:
+                raise self._unusable(exc) from None
+            else:
+                break
         self._connection, self._pid = connection, os.getpid()
+        return connection
+
+    def _open_once(self) -> sqlite3.Connection:
+        """A connection to the store, in WAL mode, its table created."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(
+            self.path, timeout=BUSY_SECONDS, check_same_thread=False, isolation_level=None
+        )
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")  # kept in the file once set
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.executescript(_SCHEMA)
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def get(self, key: str) -> StoredReply | None:
