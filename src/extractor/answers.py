@@ -375,14 +375,16 @@ def _unmark(obj: Any, article: str) -> None:
                 unmarked = strip_markers(value, article)
                 if unmarked is not value:
                     object.__setattr__(obj, name, unmarked)
-            else:
+            elif isinstance(value, (BaseModel, list, dict)):
                 _unmark(value, article)
     elif isinstance(obj, list):
         for item in obj:
-            _unmark(item, article)
+            if isinstance(item, (BaseModel, list, dict)):
+                _unmark(item, article)
     elif isinstance(obj, dict):
         for item in obj.values():
-            _unmark(item, article)
+            if isinstance(item, (BaseModel, list, dict)):
+                _unmark(item, article)
 
 
 # --- rule-based speakers ---------------------------------------------------------------------

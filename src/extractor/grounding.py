@@ -98,18 +98,25 @@ class GroundingReport:
         return "\n".join(lines)
 
 
+_CONTAINERS = (BaseModel, list, tuple, dict)
+
+
 def _walk(obj: Any, path: Path) -> Iterator[tuple[Path, BaseModel]]:
     """Every Pydantic model inside `obj`, outermost first, with its path."""
     if isinstance(obj, BaseModel):
         yield path, obj
         for name in type(obj).model_fields:
-            yield from _walk(getattr(obj, name), (*path, name))
+            value = getattr(obj, name)
+            if isinstance(value, _CONTAINERS):  # a string or a number holds no model
+                yield from _walk(value, (*path, name))
     elif isinstance(obj, (list, tuple)):
         for i, item in enumerate(obj):
-            yield from _walk(item, (*path, i))
+            if isinstance(item, _CONTAINERS):
+                yield from _walk(item, (*path, i))
     elif isinstance(obj, dict):
         for key, item in obj.items():
-            yield from _walk(item, (*path, str(key)))
+            if isinstance(item, _CONTAINERS):
+                yield from _walk(item, (*path, str(key)))
 
 
 def _strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
