@@ -246,6 +246,13 @@ class BatchRun:
         self._release()
         self._write(outcome)
 
+    def flush(self) -> None:
+        """Wait until every line emitted so far is on disk (fsync-ed); server failures held
+        back (see `emit`) are not lines yet."""
+        assert self._writers is not None, "flush() inside 'with BatchRun(...)' only"
+        for writer in self._writers:
+            writer.flush()
+
     def _release(self) -> None:
         """Write the server failures held back: the server answered since, so they count."""
         held, self._held_back = self._held_back, []

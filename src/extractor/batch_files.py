@@ -164,6 +164,15 @@ class LineWriter:
     def _error(self, failure: OSError) -> InputError:
         return InputError(f"{self.path}: cannot be written ({failure.strerror or failure})")
 
+    def flush(self) -> None:
+        """Wait until every line queued so far is written and fsync-ed; `InputError` if not."""
+        if self._thread.is_alive():
+            written = threading.Event()
+            self._queue.put(written)
+            written.wait()
+        if self.failure is not None:
+            raise self._error(self.failure)
+
     def close(self) -> None:
         """Write what is queued, close the file; raise the write's `OSError` as an InputError."""
         self._queue.put(_CLOSE)
@@ -186,12 +195,14 @@ class LineWriter:
                     break
             closing = _CLOSE in group
             data = b"".join(item for item in group if isinstance(item, bytes))
-            if not data or self.failure is not None:
-                continue
-            try:
-                self._file.write(data)
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self.written += sum(1 for item in group if isinstance(item, bytes))
-            except OSError as exc:
-                self.failure = exc
+            if data and self.failure is None:
+                try:
+                    self._file.write(data)
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                    self.written += sum(1 for item in group if isinstance(item, bytes))
+                except OSError as exc:
+                    self.failure = exc
+            for item in group:  # flush() waiting on what came before it
+                if isinstance(item, threading.Event):
+                    item.set()
