@@ -194,3 +194,23 @@ def test_inputs_and_lines_load_without_openai() -> None:
         "assert 'openai' not in sys.modules and 'instructor' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_jsonl_file_found_in_a_folder_is_read_line_by_line(tmp_path: Path) -> None:
+    folder = tmp_path / "dumps"
+    rows = [{"id": "x1", "text": "One."}, {"id": "x2", "text": "Two."}]
+    write(folder / "2025" / "dump.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    write(folder / "more.NDJSON", json.dumps({"id": "x3", "text": "Three."}) + "\n")
+    items = read_inputs([folder], glob="*")
+    assert [i.id for i in items] == ["x1", "x2", "x3"]
+    assert [i.read().text for i in items] == ["One.", "Two.", "Three."]
+
+
+def test_an_id_does_not_depend_on_how_the_path_was_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "a.txt", "Something happened.")
+    (tmp_path / "sub").mkdir()
+    ids = {read_inputs([typed])[0].id for typed in ("a.txt", "./a.txt", "sub/../a.txt")}
+    assert ids == {"a.txt"}

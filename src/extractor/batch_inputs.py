@@ -4,7 +4,9 @@ The shape, for code built on it (``extractor batch``, `Extractor.extract_many`, 
 
     items = read_inputs(["news/", "dump.jsonl", "one.txt"], glob="*.txt")  # list[BatchItem]
     item.id       # stable id: a file's path relative to the folder given ('2025/a.txt'), a
-                  # file given alone: its path as given; a JSONL line: its "id" (a number -> str);
+                  # file given alone: its path as given, normalised (os.path.normpath: './a.txt'
+                  # and 'x/../a.txt' are 'a.txt'); a JSONL line (a .jsonl/.ndjson file given
+                  # or found in a folder): its "id" (a number -> str);
                   # a JSONL line with no usable id: 'dump.jsonl:12' (file:line)
     item.source   # where it is: the file's path, or 'dump.jsonl:12'
     item.url, item.title, item.published   # from a JSONL line (str or None); None for files
@@ -28,6 +30,7 @@ is read as the date when the line has no ``published``, and stays in the text).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +49,8 @@ __all__ = [
 ]
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
-"""A file given by name with one of these suffixes is read as JSON Lines, one article a line."""
+"""A file with one of these suffixes (given by name or found in a folder) is read as JSON Lines,
+one article a line."""
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """A longer JSONL line is refused (that line only) instead of being read into memory."""
@@ -141,21 +145,30 @@ def as_readable(item: object, index: int) -> Readable:
     )
 
 
-def read_inputs(paths: Iterable[str | Path], *, glob: str = "*.txt") -> list[BatchItem]:
+def read_inputs(
+    paths: Iterable[str | Path], *, glob: str = "*.txt", skip: Iterable[Path] = ()
+) -> list[BatchItem]:
     """Every article in `paths` (files, folders searched recursively with `glob`, JSONL files).
 
+    Files in `skip` (a run's own output files, which a folder may hold) are left out.
     `InputError` if a path does not exist, nothing is found, or two articles share an id.
     """
     items: list[BatchItem] = []
+    ours = {Path(p).resolve() for p in skip}
     for given in paths:
-        path = Path(given)
+        path = Path(os.path.normpath(given))  # 'a.txt', './a.txt', 'x/../a.txt': one id
+        if ours and path.resolve() in ours:
+            continue
         if path.is_dir():
-            found = sorted(p for p in path.rglob(glob) if p.is_file())
-            items += [
-                BatchItem(id=p.relative_to(path).as_posix(), source=str(p), path=p) for p in found
-            ]
+            found_files = (p for p in path.rglob(glob) if p.is_file())
+            for found in sorted(p for p in found_files if p.resolve() not in ours):
+                if _is_jsonl(found):  # a dump in the folder: one article a line
+                    items += list(_jsonl_items(found))
+                else:
+                    key = found.relative_to(path).as_posix()
+                    items.append(BatchItem(id=key, source=str(found), path=found))
         elif path.is_file() or path.exists():
-            if path.suffix.lower() in JSONL_SUFFIXES:
+            if _is_jsonl(path):
                 items += list(_jsonl_items(path))
             else:
                 items.append(BatchItem(id=str(path), source=str(path), path=path))
@@ -166,6 +179,10 @@ def read_inputs(paths: Iterable[str | Path], *, glob: str = "*.txt") -> list[Bat
         raise InputError(f"no articles found in {where} (folders are searched for '{glob}')")
     _refuse_duplicates(items)
     return items
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in JSONL_SUFFIXES
 
 
 def _refuse_duplicates(items: list[BatchItem]) -> None:

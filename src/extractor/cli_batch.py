@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 
 from extractor.batch import BatchSummary, errors_path, run_batch
-from extractor.batch_inputs import BatchItem, read_inputs
+from extractor.batch_inputs import read_inputs
 from extractor.batch_progress import BatchProgress
 from extractor.errors import ConfigurationError, ExtractorError, InputError
 from extractor.render import visible
@@ -157,7 +157,7 @@ def batch(
         extra = _prices(prices)
         if extra is not None:
             settings = load_settings(settings, prices={**settings.prices, **extra})
-        items = _not_ours(read_inputs(inputs, glob=glob), out, errors_file)
+        items = read_inputs(inputs, glob=glob, skip=(out, errors_file))
         if via is Via.OPENAI_BATCH:  # loads openai only here
             from rich.console import Console
 
@@ -201,15 +201,6 @@ def batch(
     except ExtractorError as error:  # a STOPPING error: every article would fail alike
         fail(error, f"; stopped; what is in {out} stays, and the same command resumes")
     _report(summary, out, errors_file)
-
-
-def _not_ours(items: list[BatchItem], *paths: Path) -> list[BatchItem]:
-    """`items` without the run's own output files (a folder with ``--glob '*'`` holds them)."""
-    ours = {path.resolve() for path in paths}
-    kept = [item for item in items if item.path.resolve() not in ours]
-    if not kept:
-        raise InputError("no articles to extract: the inputs are this run's own output files")
-    return kept
 
 
 def _report(summary: BatchSummary, out: Path, errors: Path) -> None:
