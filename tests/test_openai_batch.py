@@ -695,3 +695,37 @@ def test_every_reply_rejected_all_are_asked_again_concurrently(
         assert {k: v for k, v in mine["result"].items() if k != "usage"} == {
             k: v for k, v in theirs[mine["id"]]["result"].items() if k != "usage"
         }
+
+
+def test_lines_are_on_disk_before_the_batch_state_is_removed(
+    server: BatchAPIServer,
+    inputs: list[BatchItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A kill after the state file goes must not lose lines still queued to the writer: the
+    # next run would submit (and pay for) those articles again. The writer's fsync is slowed,
+    # so a run that removed the state without waiting for it would be caught in the act.
+    out = tmp_path / "results.jsonl"
+    synced: dict[int, int] = {}  # inode -> size at its last fsync
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        time.sleep(0.2)
+        real_fsync(fd)
+        status = os.fstat(fd)
+        synced[status.st_ino] = status.st_size
+
+    monkeypatch.setattr("extractor.batch_files.os.fsync", slow_fsync)
+    seen: list[int] = []
+    forget = openai_batch._forget
+
+    def checked_forget(state: Any, state_file: Path) -> None:
+        status = out.stat()
+        seen.append(status.st_size)
+        assert status.st_size > 0 and synced.get(status.st_ino) == status.st_size
+        forget(state, state_file)
+
+    monkeypatch.setattr(openai_batch, "_forget", checked_forget)
+    summary = run_openai_batch(inputs, out=out, settings=settings_for(server))
+    assert summary.done == 3 and len(seen) == 1 and len(lines(out)) == 3

@@ -546,12 +546,15 @@ def run(
     service: BatchService | None = None,
     extractor: Extractor | None = None,
     console: Console | None = None,
+    flush: Callable[[], None] = lambda: None,
 ) -> BatchReport:
     """Extract `items` (the articles not yet in the output) through the Batch API.
 
     Attaches to the batch recorded in `state_file` if there is one, else submits; waits; hands
     each article's outcome to `emit` (the caller writes it) as the batch is read; then submits
-    the articles still left, if any (a batch holds at most `MAX_REQUESTS` requests).
+    the articles still left, if any (a batch holds at most `MAX_REQUESTS` requests). `flush`
+    must return once every outcome emitted so far is on disk: it is called before a batch's
+    state is removed, so a kill in between never loses replies already paid for.
     """
     report = BatchReport()
     by_id = {item.id: item for item in items}
@@ -579,7 +582,9 @@ def run(
             else:
                 _check_unchanged(state, by_id, settings, state_file)
             handled.update(state.articles)
-            _collect(state, state_file, settings, service, extractor, by_id, emit, report, console)
+            _collect(
+                state, state_file, settings, service, extractor, by_id, emit, flush, report, console
+            )
             state = None
     finally:
         service.close()
@@ -658,10 +663,12 @@ def _collect(
     extractor: Extractor,
     by_id: dict[str, Readable],
     emit: Callable[[ArticleOutcome], None],
+    flush: Callable[[], None],
     report: BatchReport,
     console: Console | None,
 ) -> None:
-    """Wait for the batch, read every reply, emit each article's outcome, clear the state."""
+    """Wait for the batch, read every reply, emit each article's outcome, clear the state
+    once what was emitted is on disk (`flush`)."""
     state = _upload_and_create(state, state_file, service)
     assert state.batch_id is not None
     with progress_display(console) as show:
@@ -674,6 +681,7 @@ def _collect(
         )
     report.batches.append(batch.id)
     if batch.status == "failed":
+        flush()
         _forget(state, state_file)
         problems = [
             visible(
@@ -714,6 +722,7 @@ def _collect(
                     report.api_usage = report.api_usage.add(finished.api_usage)
                     emit(finished.outcome)
                 advance()
+    flush()  # the lines on disk before the state that would find their replies goes
     _forget(state, state_file)
     if batch.status != "completed" or report.left:
         done, _, total = request_counts(batch)
@@ -858,6 +867,7 @@ def run_openai_batch(
             service=service,
             extractor=extractor,
             console=console,
+            flush=batch_run.flush,
         )
     if summary.price is not None:  # the tokens read from batches cost half
         report = summary.report
