@@ -9,6 +9,7 @@ integration tests talk to a real HTTP server on 127.0.0.1 that answers with HAND
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import random
 import threading
@@ -200,6 +201,65 @@ def test_the_replys_usage_replaces_the_estimate() -> None:
     limiter.observe(first.ticket, 200, {}, tokens=100)  # the server counted 100
     booked = limiter.reserve(900)
     assert booked is not None and booked.wait == 0
+
+
+def run_workers(
+    limiter: RateLimiter,
+    clock: Clock,
+    workers: int,
+    estimate: int,
+    used: list[int],
+    latency: float = 2.0,
+) -> list[tuple[float, int]]:
+    """Workers on the simulated clock, each booking a request of `estimate` tokens, sending it
+    when its wait is over, and telling the limiter its usage (`used`, in turn) `latency` seconds
+    later, then booking the next; (instant sent, tokens used) of every request."""
+    events = [(clock.now, worker, -1, 0) for worker in range(workers)]  # (when, order, ticket, i)
+    heapq.heapify(events)
+    sent: list[tuple[float, int]] = []
+    order = workers
+    while events:
+        clock.now, _, ticket, index = heapq.heappop(events)
+        if ticket >= 0:  # a reply: its usage, then the worker's next request
+            limiter.observe(ticket, 200, {}, tokens=used[index])
+        if len(sent) < len(used):
+            booked = limiter.reserve(estimate)
+            assert booked is not None
+            sent.append((clock.now + booked.wait, used[len(sent)]))
+            order += 1
+            heapq.heappush(events, (sent[-1][0] + latency, order, booked.ticket, len(sent) - 1))
+    return sent
+
+
+def worst_token_window(sent: list[tuple[float, int]], width: float = 60.0) -> int:
+    """The most tokens used by requests sent in any window [t, t + width)."""
+    return max(sum(n for u, n in sent if t <= u < t + width) for t, _ in sent)
+
+
+@pytest.mark.parametrize("workers", [4, 16])
+def test_replies_using_less_than_the_estimate_let_the_run_go_at_the_limits_pace(
+    workers: int,
+) -> None:
+    # Requests estimated at 3,300 tokens (body / 4 + max_tokens) whose replies use 1,000, as in a
+    # measured run (101,859 tokens booked, 30,856 used). At 30,000 a minute, 300 such requests
+    # take about ten minutes: 30 a window. Counted at their estimate while they wait, every
+    # worker's booking would hold the window for 3,300 and the run would take three times that.
+    clock = Clock()
+    start = clock.now
+    limiter = RateLimiter(None, 30_000, period=60, clock=clock)
+    sent = run_workers(limiter, clock, workers, 3_300, [1_000] * 300)
+    assert worst_token_window(sent) <= 30_000
+    last = max(t for t, _ in sent) - start
+    assert last <= (300 / 30 - 1) * 60 * 1.15  # the last window starts at 540 s at the limit
+
+
+def test_replies_of_varying_size_still_keep_to_the_token_limit() -> None:
+    clock, rng = Clock(), random.Random(11)
+    limiter = RateLimiter(None, 30_000, period=60, clock=clock)
+    used = [rng.randint(300, 3_300) for _ in range(400)]
+    sent = run_workers(limiter, clock, 16, 3_300, used)
+    assert worst_token_window(sent) <= 30_000
+    assert len(sent) == 400
 
 
 def test_estimate_tokens() -> None:

@@ -18,8 +18,15 @@ the server:
 
 A request's cost in tokens is estimated before it is sent (`estimate_tokens`: its body's length
 / 4 plus its ``max_tokens``, as OpenAI counts against the limit) and replaced by the reply's
-``usage.total_tokens`` once known. A request costing more than ``tokens_per_minute`` on its own
-waits for an empty window and then goes alone.
+``usage.total_tokens`` once known. The estimate is an upper bound, often three times what a reply
+uses (max_tokens is rarely used up), and a request booked ahead keeps the instant it was given
+while it waits: counted at its full estimate, the requests waiting and in flight would hold the
+window for tokens no reply uses, and a run with many workers would go at the estimate's pace, not
+the limit's. So the window counts a request not yet answered at its estimate times the largest
+share of its estimate that any of the last `CALIBRATION` replies used (the whole estimate until
+a reply has told): the difference a reply gives back reaches the requests booked after it. The
+server's own ``x-ratelimit-remaining-tokens`` is followed in estimates, as it counts. A request
+costing more than ``tokens_per_minute`` on its own waits for an empty window and then goes alone.
 
 The interface, which a limiter hosted elsewhere (a Dask Actor shared by a cluster's workers)
 must offer; it never blocks and uses only its own clock, so it can be called remotely:
@@ -67,6 +74,7 @@ PERIOD = 60.0  # seconds: the limits are per minute
 SAFETY = 0.5
 FIRST_PAUSE = 1.0  # after a 429 that says nothing of how long to wait; doubles per 429 in a row
 CHARS_PER_TOKEN = 4
+CALIBRATION = 32  # replies whose share of their estimate scales the requests not yet answered
 
 
 @dataclass(frozen=True)
@@ -100,8 +108,9 @@ class Limiter(Protocol):
 @dataclass
 class _Booking:
     at: float  # when it may be sent, on the limiter's clock
-    tokens: int
-    tokens_before: int  # tokens booked before it, in all
+    tokens: int  # its estimate, until the reply's count replaces it
+    tokens_before: int  # tokens booked before it, in all (estimates)
+    counted: bool = False  # whether `tokens` is the server's count
 
 
 @dataclass
@@ -148,6 +157,7 @@ class RateLimiter:
         self._strikes = 0  # 429s in a row
         self._server_requests: _ServerBudget | None = None
         self._server_tokens: _ServerBudget | None = None
+        self._shares: deque[float] = deque(maxlen=CALIBRATION)  # replies' tokens / estimate
 
     @property
     def limits(self) -> tuple[float | None, float | None]:
@@ -196,7 +206,9 @@ class RateLimiter:
                     until = now + min(tokens_reset or FIRST_PAUSE, self._max_pause)
                     self._server_tokens = _ServerBudget(tokens_left, until, ticket, through)
                 if tokens is not None and tokens >= 0:
-                    booking.tokens = tokens  # the server's count replaces the estimate
+                    if booking.tokens > 0:
+                        self._shares.append(min(1.0, tokens / booking.tokens))
+                    booking.tokens, booking.counted = tokens, True  # the server's count
             if status == 429:
                 self._strikes += 1
                 pause = retry_after(headers, now=time.time())
@@ -228,9 +240,10 @@ class RateLimiter:
     def _token_limit_at(self, cost: int) -> float:
         if self._tokens is None:
             return -math.inf
-        total = cost
+        share = max(self._shares, default=1.0)  # of its estimate a request not answered counts
+        total = math.ceil(cost * share)
         for _, booking in reversed(self._log):
-            total += booking.tokens
+            total += booking.tokens if booking.counted else math.ceil(booking.tokens * share)
             if total > self._tokens:
                 return booking.at + self._window
         return -math.inf
