@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
@@ -75,11 +75,15 @@ __all__ = [
     "merge",
     "partial",
     "plan",
+    "plan_article",
     "prompt",
     "read",
     "resolve_dates",
     "result",
 ]
+
+if TYPE_CHECKING:
+    from extractor.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +278,23 @@ def plan(
             "lists, raise context_tokens / max_tokens, or set extraction_passes=1"
         )
     return chunks
+
+
+def plan_article(
+    article: ArticleInput,
+    quotations: Sequence[Quotation],
+    settings: Settings,
+    *,
+    concurrent: bool = False,
+) -> list[Chunk]:
+    """budget -> plan with `settings`: the chunks `Extractor.extract` asks (`concurrent`: those of
+    `aextract`, more and smaller, answered side by side, `parallel_budget`)."""
+    chars = budget(
+        article, quotations, context_tokens=settings.context_tokens, max_tokens=settings.max_tokens
+    )
+    if concurrent:
+        chars = parallel_budget(article, quotations, chars, settings.max_concurrency)
+    return plan(article, quotations, chars, passes=settings.extraction_passes)
 
 
 def _moved(q: Quotation, by: int) -> Quotation:
