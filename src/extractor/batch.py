@@ -32,6 +32,8 @@ Resume, what "done" means:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -40,7 +42,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from extractor.batch_files import LineWriter, compact_errors, lock, recover
+from extractor.articles import DEFAULT_MAX_CHARS, Article
+from extractor.batch_files import LineWriter, compact_errors, compact_output, lock, recover
 from extractor.batch_inputs import BatchItem, Readable
 from extractor.batch_lines import ArticleOutcome, Timing, dump_line, error_line, result_line
 from extractor.errors import (
@@ -71,7 +74,9 @@ __all__ = [
     "aoffline_outcomes",
     "arun_batch",
     "errors_path",
+    "fingerprint",
     "run_batch",
+    "run_key",
 ]
 
 STOPPING: tuple[type[ExtractorError], ...] = (
@@ -93,6 +98,25 @@ class ServerDownError(APIError):
     """The server failed for `STOP_AFTER` articles in a row: the run stopped."""
 
 
+def run_key(settings: Settings, *, offline: bool = False) -> str:
+    """What besides an article's text decides its result: model, mode, max_tokens, schema."""
+    if offline:
+        return "offline"
+    from extractor.models import ArticleExtraction
+
+    schema = json.dumps(ArticleExtraction.model_json_schema(), sort_keys=True)
+    mode = getattr(settings.mode, "value", settings.mode)
+    return json.dumps([settings.model, mode, settings.max_tokens, schema])
+
+
+def fingerprint(article: Article, key: str) -> str:
+    """A short hash of an article's text and date with `key` (`run_key`): 16 hex digits."""
+    digest = hashlib.sha256(key.encode("utf-8"))
+    digest.update(f"\0{article.published}\0".encode())
+    digest.update(article.text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:16]
+
+
 def errors_path(out: Path) -> Path:
     """The default errors file next to `out`: ``results.jsonl`` -> ``results.errors.jsonl``."""
     if out.suffix:
@@ -111,7 +135,8 @@ class BatchSummary:
     cached: int = 0  # of those, articles with a reply from the response cache
     skipped: int = 0  # already in the output
     failed_before: int = 0  # in the errors file from an earlier run, not retried
-    still_failing: int = 0  # articles in the errors file at the end
+    still_failing: int = 0  # articles of the inputs in the errors file at the end
+    changed: int = 0  # done before, redone: their text, model, mode, max_tokens or schema changed
     torn: int = 0  # torn last lines cut off at the start (a run killed while writing)
     usage: Usage = field(default_factory=Usage)
     seconds: float = 0.0
@@ -144,6 +169,11 @@ class BatchSummary:
                 f"errors: {self.still_failing:,} article(s) failed{earlier}, listed in {errors}; "
                 "--retry-failed redoes them"
             )
+        if self.changed:
+            lines.append(
+                f"note: redid {self.changed:,} article(s) whose text, model, mode, max_tokens or "
+                "schema changed since their line was written (the old lines are dropped)"
+            )
         if self.torn:
             lines.append(f"note: cut {self.torn} torn last line(s) left by a run that was killed")
         return [visible(line, one_line=True) for line in lines]
@@ -171,8 +201,14 @@ class BatchRun:
         model: str | None = None,
         prices: dict[str, tuple[float, float]] | None = None,
         on_outcome: Callable[[ArticleOutcome, BatchSummary], None] | None = None,
+        key: str | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
-        """`model` None: an offline run (no cost); `on_outcome` sees each outcome written."""
+        """`model` None: an offline run (no cost); `on_outcome` sees each outcome written.
+
+        `key` (`run_key`): lines get a `fingerprint`, and an article done before whose text or
+        key changed is redone (its old line dropped at the end); None: ids alone decide.
+        """
         self.out, self.errors = Path(out), Path(errors) if errors else errors_path(Path(out))
         self.retry_failed = retry_failed
         self.summary = BatchSummary(model=model)
@@ -180,6 +216,11 @@ class BatchRun:
         self._on_outcome = on_outcome
         self._items: dict[str, Readable] = {}
         self._done: set[str] = set()
+        self._prints: dict[str, str | None] = {}  # id -> the fingerprint of its last line
+        self._repeated: set[str] = set()  # ids with more than one line in the output
+        self._stale: set[str] = set()  # ids redone because their fingerprint changed
+        self._key = key
+        self._max_chars = max_chars
         self._failed_before: set[str] = set()
         self._lock = threading.Lock()
         self._started = 0.0
@@ -196,7 +237,8 @@ class BatchRun:
         self._held.__enter__()
         try:
             state = recover(self.out, self.errors)
-            self._done, self._failed_before = state.done, set(state.failed)
+            self._prints, self._failed_before = state.done, state.failed
+            self._done, self._repeated = set(state.done), state.repeated
             self.summary.torn = state.torn
             self._writers = (LineWriter(self.out), LineWriter(self.errors))
         except BaseException:
@@ -213,8 +255,13 @@ class BatchRun:
         summary = self.summary
         summary.total = len(items)
         for item in items:
-            if item.id in self._done:
+            if item.id in self._done and self._unchanged(item):
                 summary.skipped += 1
+            elif item.id in self._done:  # its text or the settings changed: redo it
+                self._done.discard(item.id)
+                self._stale.add(item.id)
+                summary.changed += 1
+                todo.append(item)
             elif item.id in self._failed_before:
                 if self.retry_failed:
                     todo.append(item)
@@ -224,6 +271,17 @@ class BatchRun:
                 todo.append(item)
         summary.todo = len(todo)
         return todo
+
+    def _unchanged(self, item: Readable) -> bool:
+        """Whether `item`'s line was written for its text and this run's key (or has no print)."""
+        written = self._prints.get(item.id)
+        if self._key is None or written is None:  # a line from before fingerprints: kept
+            return True
+        try:
+            article = item.read(max_chars=self._max_chars)
+        except ExtractorError:  # unreadable now: redo it, so it fails with its reason
+            return False
+        return fingerprint(article, self._key) == written
 
     def emit(self, outcome: ArticleOutcome) -> None:
         """Write `outcome` as a line (output or errors file); a `STOPPING` error is raised.
@@ -265,7 +323,11 @@ class BatchRun:
         with self._lock:
             summary = self.summary
             if outcome.ok:
-                line = dump_line(result_line(outcome, source=source, url=url, title=title))
+                mark = None
+                if self._key is not None and outcome.article is not None:
+                    mark = fingerprint(outcome.article, self._key)
+                result = result_line(outcome, source=source, url=url, title=title, fingerprint=mark)
+                line = dump_line(result)
                 self._writers[0].put(line)
                 self._done.add(outcome.id)
                 summary.done += 1
@@ -297,7 +359,11 @@ class BatchRun:
                 finally:
                     errors.close()
             summary = self.summary
-            summary.still_failing = compact_errors(self.errors, self._done)
+            redone = self._stale & self._done
+            if self._stale or self._repeated:  # one line per id, none for a stale id not redone
+                compact_output(self.out, drop=self._stale - redone)
+            failing = compact_errors(self.errors, self._done)
+            summary.still_failing = len(failing & self._items.keys() if self._items else failing)
             summary.seconds = time.perf_counter() - self._started
             if summary.model is not None:
                 summary.price = price_of(summary.model, self._prices)
@@ -354,6 +420,8 @@ async def arun_batch(
         model=None if offline else settings.model,
         prices=settings.prices,
         on_outcome=on_outcome,
+        key=run_key(settings, offline=offline),
+        max_chars=settings.max_chars,
     )
     with run:
         todo = run.select(items)

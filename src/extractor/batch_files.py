@@ -15,8 +15,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,62 +28,156 @@ from typing import IO
 from extractor.batch_lines import line_id
 from extractor.errors import InputError
 
-__all__ = ["LineWriter", "Recovered", "compact_errors", "lock", "recover", "recover_lines"]
+__all__ = [
+    "LineWriter",
+    "Recovered",
+    "compact_errors",
+    "compact_output",
+    "cut_torn",
+    "iter_lines",
+    "line_key",
+    "lock",
+    "recover",
+    "recover_lines",
+]
 
 
 @dataclass
 class Recovered:
-    """What earlier runs left: ids with a result line; ids in the errors file (last line each)."""
+    """What earlier runs left: ids with a result line, ids in the errors file."""
 
-    done: set[str] = field(default_factory=set)
-    failed: dict[str, bytes] = field(default_factory=dict)
+    done: dict[str, str | None] = field(default_factory=dict)  # id -> its last line's fingerprint
+    failed: set[str] = field(default_factory=set)
+    repeated: set[str] = field(default_factory=set)  # ids with more than one result line
     torn: int = 0  # torn last lines cut off (0, 1 or 2)
+
+
+_TAIL = 1 << 16
+# The start of a line as `dump_line` writes it: its id, then its fingerprint (or none).
+_HEAD = re.compile(rb'\{"id": ("(?:[^"\\]|\\.)*")(?:, "fingerprint": (?:"([0-9a-f]{1,64})"|null))?')
+
+
+def cut_torn(path: Path) -> bool:
+    """Cut a torn last line off `path` (truncate it after its last newline); whether one was.
+
+    Reads the file's tail only, backwards, never the whole file.
+    """
+    try:
+        with path.open("r+b") as stream:
+            size = stream.seek(0, os.SEEK_END)
+            end = size
+            while end > 0:
+                start = max(0, end - _TAIL)
+                stream.seek(start)
+                newline = stream.read(end - start).rfind(b"\n")
+                if newline >= 0:
+                    end = start + newline + 1
+                    break
+                end = start
+            if end == size:
+                return False
+            stream.truncate(end)
+            stream.flush()
+            os.fsync(stream.fileno())
+            return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise InputError(f"{path}: cannot cut its torn last line ({exc.strerror})") from None
+
+
+def iter_lines(path: Path) -> Iterator[bytes]:
+    """The non-blank lines of `path` one at a time (split on ``\\n`` only); none if missing."""
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    with stream:
+        for line in stream:
+            if line.strip():
+                yield line.rstrip(b"\n")
+
+
+def line_key(line: bytes) -> tuple[str, str | None] | None:
+    """A complete line's id and fingerprint (None when it has none); None if it has no id.
+
+    A line as `dump_line` writes it is not parsed whole: its id and fingerprint are at its
+    start. Any other line is parsed as JSON.
+    """
+    head = _HEAD.match(line)
+    if head is not None and line.rstrip().endswith(b"}"):
+        try:
+            key = json.loads(head.group(1))
+        except ValueError:
+            key = None
+        if isinstance(key, str):
+            mark = head.group(2)
+            return key, mark.decode("ascii") if mark is not None else None
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+        return None
+    fingerprint = row.get("fingerprint")
+    return row["id"], fingerprint if isinstance(fingerprint, str) else None
 
 
 def recover_lines(path: Path) -> tuple[list[bytes], bool]:
     """The complete lines of `path` (none if it does not exist), after cutting a torn last line.
 
-    Returns the lines and whether a torn line was cut.
+    Returns the lines and whether a torn line was cut (for small files: the errors file).
     """
-    try:
-        with path.open("rb") as stream:
-            data = stream.read()
-    except FileNotFoundError:
-        return [], False
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-    end = data.rfind(b"\n") + 1
-    torn = end < len(data)
-    if torn:
-        try:
-            with path.open("r+b") as stream:
-                stream.truncate(end)
-                stream.flush()
-                os.fsync(stream.fileno())
-        except OSError as exc:
-            raise InputError(f"{path}: cannot cut its torn last line ({exc.strerror})") from None
-    return [line for line in data[:end].split(b"\n") if line.strip()], torn
+    torn = cut_torn(path)
+    return list(iter_lines(path)), torn
 
 
 def recover(out: Path, errors: Path) -> Recovered:
-    """What the output and errors files of earlier runs hold, torn last lines cut off."""
-    lines, torn_out = recover_lines(out)
-    state = Recovered(torn=int(torn_out))
-    for line in lines:
-        key = line_id(line)
-        if key is not None:
-            state.done.add(key)
-    error_lines, torn_errors = recover_lines(errors)
-    state.torn += int(torn_errors)
-    for line in error_lines:
-        key = line_id(line)
-        if key is not None and key not in state.done:
-            state.failed[key] = line
+    """What the output and errors files of earlier runs hold, torn last lines cut off.
+
+    Both are read a line at a time, keeping ids and fingerprints only.
+    """
+    state = Recovered(torn=int(cut_torn(out)))
+    for line in iter_lines(out):
+        found = line_key(line)
+        if found is not None:
+            if found[0] in state.done:
+                state.repeated.add(found[0])
+            state.done[found[0]] = found[1]
+    state.torn += int(cut_torn(errors))
+    for line in iter_lines(errors):
+        found = line_key(line)
+        if found is not None and found[0] not in state.done:  # not redone since
+            state.failed.add(found[0])
     return state
 
 
-def compact_errors(errors: Path, done: set[str]) -> int:
-    """Rewrite `errors` with the last line of each id not in `done`; the ids left (count).
+def compact_output(out: Path, drop: set[str]) -> None:
+    """Rewrite `out` with the last line of each id, and none of the ids in `drop`.
+
+    Streams the file twice (once for where each id's last line is, once to copy); the new
+    file replaces the old one in one rename, so a kill leaves one or the other whole.
+    """
+    last: dict[str, int] = {}
+    for number, line in enumerate(iter_lines(out)):
+        found = line_key(line)
+        if found is not None:
+            last[found[0]] = number
+    fresh = out.with_name(out.name + ".tmp")
+    with fresh.open("wb") as stream:
+        for number, line in enumerate(iter_lines(out)):
+            found = line_key(line)
+            if found is None or (found[0] not in drop and last[found[0]] == number):
+                stream.write(line + b"\n")
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(fresh, out)
+
+
+def compact_errors(errors: Path, done: set[str]) -> set[str]:
+    """Rewrite `errors` with the last line of each id not in `done`; the ids left.
 
     With none left, the file is removed.
     The new file replaces the old one in one rename, so a kill leaves one or the other whole.
@@ -95,16 +191,16 @@ def compact_errors(errors: Path, done: set[str]) -> int:
             latest[key] = line
     if not latest:  # nothing failing: no errors file
         errors.unlink(missing_ok=True)
-        return 0
+        return set()
     if len(latest) == len(lines):  # nothing to drop: leave the file as it is
-        return len(latest)
+        return set(latest)
     fresh = errors.with_name(errors.name + ".tmp")
     with fresh.open("wb") as stream:
         stream.write(b"".join(line + b"\n" for line in latest.values()))
         stream.flush()
         os.fsync(stream.fileno())
     os.replace(fresh, errors)
-    return len(latest)
+    return set(latest)
 
 
 @contextlib.contextmanager

@@ -10,8 +10,9 @@ The shape, for code built on it::
     outcome.article                      # the Article as read (text, offset...), None if unread
 
     # one line of the output file (results.jsonl), per article extracted:
-    {"id": "2025/a.txt", "source": "news/2025/a.txt", "url": null, "title": null,
-     "result": {... `extractor extract --format json` ...}, "usage": {...},
+    {"id": "2025/a.txt", "fingerprint": "9f2c4e1a0b7d3c58", "source": "news/2025/a.txt",
+     "url": null, "title": null, "result": {... `extractor extract --format json` ...},
+     "usage": {...},
      "timing": {"started": "2026-11-29T21:40:00.123456Z", "seconds": 1.234}}
     # one line of the errors file (results.errors.jsonl), per article that failed:
     {"id": ..., "source": ..., "url": ..., "title": ...,
@@ -91,6 +92,11 @@ class ResultLine(BaseModel):
     """A line of a batch's output file: one article extracted."""
 
     id: str
+    fingerprint: str | None = Field(
+        default=None,
+        description="Hash of the article's text and date with the model, mode, max_tokens and "
+        "schema: a resumed run redoes the article when it differs.",
+    )
     source: str = Field(description="Where the article is: its file, or 'dump.jsonl:12'.")
     url: str | None = None
     title: str | None = None
@@ -127,7 +133,12 @@ def _placed(
 
 
 def result_line(
-    outcome: ArticleOutcome, *, source: str, url: str | None = None, title: str | None = None
+    outcome: ArticleOutcome,
+    *,
+    source: str,
+    url: str | None = None,
+    title: str | None = None,
+    fingerprint: str | None = None,
 ) -> ResultLine:
     """The output line of an article extracted (built-in schema)."""
     placed = _placed(outcome.result, outcome.article, source)
@@ -135,6 +146,7 @@ def result_line(
         raise TypeError("result_line needs an ArticleExtraction result (the built-in schema)")
     return ResultLine(
         id=outcome.id,
+        fingerprint=fingerprint,
         source=source,
         url=url,
         title=title,

@@ -44,7 +44,7 @@ from distributed import Client, Future, as_completed, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from extractor.articles import Article
-from extractor.batch import BatchRun, BatchSummary, errors_path
+from extractor.batch import BatchRun, BatchSummary, errors_path, run_key
 from extractor.batch_inputs import Readable
 from extractor.batch_lines import ArticleOutcome, Timing
 from extractor.cli import has_model
@@ -173,7 +173,15 @@ def run_on_cluster(
     settings = settings or load_settings()
     offline = not has_model(settings) if offline is None else offline
     model = None if offline else settings.model
-    run = BatchRun(out, errors, retry_failed=retry_failed, model=model, prices=settings.prices)
+    run = BatchRun(
+        out,
+        errors,
+        retry_failed=retry_failed,
+        model=model,
+        prices=settings.prices,
+        key=run_key(settings, offline=offline),
+        max_chars=settings.max_chars,
+    )
     with run:
         summary = ClusterSummary(batch=run.summary)
         todo = run.select(items)

@@ -43,7 +43,7 @@ from rich.console import Console
 
 from extractor import errors, pipeline
 from extractor.articles import Article
-from extractor.batch import BatchRun, BatchSummary
+from extractor.batch import BatchRun, BatchSummary, run_key
 from extractor.batch_inputs import Readable
 from extractor.batch_lines import ArticleOutcome, Timing
 from extractor.chunking import Chunk
@@ -853,7 +853,13 @@ def run_openai_batch(
             "to collect it"
         )
     batch_run = BatchRun(
-        out, errors_file, retry_failed=retry_failed, model=settings.model, prices=settings.prices
+        out,
+        errors_file,
+        retry_failed=retry_failed,
+        model=settings.model,
+        prices=settings.prices,
+        key=run_key(settings),
+        max_chars=settings.max_chars,
     )
     summary = BatchAPISummary(model=settings.model)
     batch_run.summary = summary
