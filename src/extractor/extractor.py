@@ -111,16 +111,19 @@ class Extractor:
         *,
         concurrent: bool = False,
     ) -> list[Chunk]:
-        settings = self.settings
-        budget = pipeline.budget(
-            article,
-            quotations,
-            context_tokens=settings.context_tokens,
-            max_tokens=settings.max_tokens,
-        )
-        if concurrent:  # chunks answered side by side: more, smaller ones are done sooner
-            budget = pipeline.parallel_budget(article, quotations, budget, settings.max_concurrency)
-        return pipeline.plan(article, quotations, budget, passes=settings.extraction_passes)
+        # concurrent: chunks answered side by side, more and smaller ones are done sooner
+        return pipeline.plan_article(article, quotations, self.settings, concurrent=concurrent)
+
+    def extract_chunk(
+        self,
+        article: pipeline.ArticleInput,
+        chunk: Chunk,
+        quotations: tuple[Quotation, ...],
+        progress: pipeline.Progress,
+    ) -> None:
+        """One planned chunk (`pipeline.plan_article`) of `article`, as `extract` asks it: its
+        grounded part and usage added to `progress`; `ExtractorError` when it fails."""
+        self._chunk(article, chunk, quotations, progress)
 
     def _chunk(
         self,
