@@ -454,3 +454,36 @@ def test_the_output_and_errors_file_must_differ(tmp_path: Path) -> None:
     out = str(tmp_path / "r.jsonl")
     done = batch(tmp_path, None, str(news), "--out", out, "--errors", out)
     assert done.exit_code == 2 and "must differ" in done.stderr
+
+
+def test_the_same_rejection_for_every_article_stops_the_run_and_the_same_command_resumes(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    good = EventResponder()
+    server.responder = lambda request: Reply(
+        error_body("Unsupported parameter: 'max_tokens' is not supported", "invalid_request_error"),
+        status=400,
+    )
+    news = str(folder(tmp_path / "news", 30))
+    out = tmp_path / "r.jsonl"
+    done = batch(tmp_path, server, news, "--out", str(out), "--concurrency", "2")
+    assert done.exit_code == 3, done.output
+    (line,) = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert "the server rejected 10 articles in a row the same way" in line and "resumes" in line
+    assert len(server.requests) < 30  # not one rejected request per article
+    assert not (tmp_path / "r.errors.jsonl").exists() and lines(out) == []
+    server.responder = good
+    again = batch(tmp_path, server, news, "--out", str(out))
+    assert again.exit_code == 0, again.output
+    assert len(lines(out)) == 30
+
+
+def test_rejections_that_differ_are_ordinary_failures(tmp_path: Path) -> None:
+    from extractor.errors import RequestRejectedError
+
+    started = Timing(started="2026-11-29T21:40:00Z", seconds=0)
+    with BatchRun(tmp_path / "r.jsonl") as run:
+        for i in range(12):
+            error = RequestRejectedError(f"article {i}: bad {'image' if i % 2 else 'tool'}")
+            run.emit(ArticleOutcome(f"a{i}", None, error, Usage(), started))
+    assert run.summary.failed == 12 and run.summary.still_failing == 12

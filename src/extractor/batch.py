@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -54,6 +55,7 @@ from extractor.errors import (
     ExtractorError,
     ModelNotFoundError,
     RateLimitError,
+    RequestRejectedError,
     ServerError,
 )
 from extractor.models import Usage
@@ -70,6 +72,7 @@ __all__ = [
     "STOPPING",
     "BatchRun",
     "BatchSummary",
+    "RejectedRunError",
     "ServerDownError",
     "aoffline_outcomes",
     "arun_batch",
@@ -96,6 +99,26 @@ STOP_AFTER = 10
 
 class ServerDownError(APIError):
     """The server failed for `STOP_AFTER` articles in a row: the run stopped."""
+
+
+class RejectedRunError(APIError):
+    """The server rejected `STOP_AFTER` articles in a row the same way (400): the run stopped."""
+
+
+def _held_kind(error: ExtractorError | None) -> str | None:
+    """Why an outcome is held back (`emit`): the server down, or one rejection; None: not held.
+
+    Rejections (`RequestRejectedError`, 400/422) are one kind when their status and message,
+    numbers aside (a token count differs between articles), are the same.
+    """
+    if error is None:
+        return None
+    if isinstance(error, SERVER_DOWN):
+        return "down"
+    if isinstance(error, RequestRejectedError):
+        message = re.sub(r"\d+", "#", str(error))
+        return f"rejected {getattr(error, 'status', None)} {message}"
+    return None
 
 
 def run_key(settings: Settings, *, offline: bool = False) -> str:
@@ -227,6 +250,7 @@ class BatchRun:
         self._writers: tuple[LineWriter, LineWriter] | None = None
         self._held: Any = None
         self._held_back: list[ArticleOutcome] = []
+        self._held_kind: str | None = None
         self.stop_after = STOP_AFTER
 
     def __enter__(self) -> BatchRun:
@@ -288,17 +312,30 @@ class BatchRun:
 
         A `SERVER_DOWN` failure is held until a later article does not fail that way (then it
         is written); `STOP_AFTER` held in a row raise `ServerDownError`, and are not written.
+        So are rejections (`RequestRejectedError`) alike (`_held_kind`): `STOP_AFTER` in a row
+        raise `RejectedRunError` (a request every article sends, e.g. a setting the server
+        refuses, would otherwise be paid for by every article).
         """
         error = outcome.error
         if error is not None and isinstance(error, STOPPING):
             raise error
-        if error is not None and isinstance(error, SERVER_DOWN):
+        kind = _held_kind(error)
+        if kind is not None:
+            if kind != self._held_kind:
+                self._release()
+            self._held_kind = kind
             self._held_back.append(outcome)
             if len(self._held_back) >= self.stop_after:
-                raise ServerDownError(
-                    f"the server failed for {len(self._held_back)} articles in a row, the last "
-                    f"with: {visible(str(error), one_line=True)}",
-                    status=getattr(error, "status", None),
+                count, last = len(self._held_back), visible(str(error), one_line=True)
+                status = getattr(error, "status", None)
+                if kind == "down":
+                    raise ServerDownError(
+                        f"the server failed for {count} articles in a row, the last with: {last}",
+                        status=status,
+                    )
+                raise RejectedRunError(
+                    f"the server rejected {count} articles in a row the same way: {last}",
+                    status=status,
                 )
             return
         self._release()
@@ -313,7 +350,7 @@ class BatchRun:
 
     def _release(self) -> None:
         """Write the server failures held back: the server answered since, so they count."""
-        held, self._held_back = self._held_back, []
+        held, self._held_back, self._held_kind = self._held_back, [], None
         for outcome in held:
             self._write(outcome)
 
