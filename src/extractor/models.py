@@ -233,6 +233,16 @@ class Usage(BaseModel):
             cached_requests=self.cached_requests + other.cached_requests,
         )
 
+    def __sub__(self, other: Usage) -> Usage:
+        """What was spent since `other` (an earlier reading of the same count)."""
+        return Usage(
+            requests=self.requests - other.requests,
+            prompt_tokens=self.prompt_tokens - other.prompt_tokens,
+            completion_tokens=self.completion_tokens - other.completion_tokens,
+            total_tokens=self.total_tokens - other.total_tokens,
+            cached_requests=self.cached_requests - other.cached_requests,
+        )
+
 
 class SourceText(BaseModel):
     """The text that every span's offsets index, when it is not the string passed to `extract`.
