@@ -80,6 +80,7 @@ __all__ = [
     "fingerprint",
     "run_batch",
     "run_key",
+    "summary_of",
 ]
 
 STOPPING: tuple[type[ExtractorError], ...] = (
@@ -385,7 +386,9 @@ class BatchRun:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        """Write what is queued, compact the errors file, finish the summary, unlock."""
+        """Write what is queued, compact the files, finish the summary, unlock.
+
+        An `ExtractorError` leaving the block carries the summary (`summary_of`)."""
         try:
             if self._writers is not None:
                 if kind is None:  # a run that ended: its server failures are failures
@@ -405,8 +408,16 @@ class BatchRun:
             if summary.model is not None:
                 summary.price = price_of(summary.model, self._prices)
                 summary.cost = cost(summary.usage, summary.model, self._prices)
+            if isinstance(value, ExtractorError):  # what the run did, for its report
+                setattr(value, "batch_summary", summary)  # noqa: B010
         finally:
             self._held.__exit__(kind, value, traceback)
+
+
+def summary_of(error: BaseException) -> BatchSummary | None:
+    """The summary of the run an error stopped (it left a `BatchRun` block), if it did."""
+    summary = getattr(error, "batch_summary", None)
+    return summary if isinstance(summary, BatchSummary) else None
 
 
 def _where(item: Readable | None, key: str) -> tuple[str, str | None, str | None]:

@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from extractor.batch import BatchSummary, errors_path, run_batch
+from extractor.batch import BatchSummary, errors_path, run_batch, summary_of
 from extractor.batch_inputs import read_inputs
 from extractor.batch_progress import BatchProgress
 from extractor.errors import ConfigurationError, ExtractorError, InputError
@@ -198,8 +198,19 @@ def batch(
         fail(error)
     except InputError as error:
         fail(error)
-    except ExtractorError as error:  # a STOPPING error: every article would fail alike
-        fail(error, f"; stopped; what is in {out} stays, and the same command resumes")
+    except ExtractorError as error:  # a STOPPING error, or a Batch API batch that did not end
+        summary_stopped = summary_of(error)
+        if summary_stopped is not None and (
+            summary_stopped.done or summary_stopped.failed or via is Via.OPENAI_BATCH
+        ):
+            for line in summary_stopped.lines(out, errors_file):  # what it did before it stopped
+                typer.echo(line)
+        fail(
+            error,
+            visible(
+                f"; stopped; what is in {out} stays, and the same command resumes", one_line=True
+            ),
+        )
     _report(summary, out, errors_file)
 
 
