@@ -487,3 +487,32 @@ def test_rejections_that_differ_are_ordinary_failures(tmp_path: Path) -> None:
             error = RequestRejectedError(f"article {i}: bad {'image' if i % 2 else 'tool'}")
             run.emit(ArticleOutcome(f"a{i}", None, error, Usage(), started))
     assert run.summary.failed == 12 and run.summary.still_failing == 12
+
+
+def test_extractor_cache_false_in_the_environment_turns_the_batch_cache_off(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    server.responder = EventResponder()
+    news = str(folder(tmp_path / "news", 2))
+    variables: dict[str, str | None] = {
+        k: None for k in os.environ if k.startswith(("OPENAI_", "EXTRACTOR_"))
+    }
+    variables.update(OPENAI_API_KEY=FAKE_KEY, EXTRACTOR_CACHE="false")
+    common = ["--base-url", server.base_url, "--cache-dir", str(tmp_path / "cache")]
+    for name in ("one", "two"):
+        out = str(tmp_path / f"{name}.jsonl")
+        done = runner.invoke(app, ["batch", news, "--out", out, *common], env=variables)
+        assert done.exit_code == 0, done.output
+    assert len(server.requests) == 4  # nothing answered from a cache
+    done = runner.invoke(  # --cache beats the environment
+        app,
+        ["batch", news, "--out", str(tmp_path / "three.jsonl"), "--cache", *common],
+        env=variables,
+    )
+    again = runner.invoke(
+        app,
+        ["batch", news, "--out", str(tmp_path / "four.jsonl"), "--cache", *common],
+        env=variables,
+    )
+    assert done.exit_code == again.exit_code == 0 and len(server.requests) == 6
+    assert "2 answered from the cache" in again.stdout

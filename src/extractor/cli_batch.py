@@ -81,9 +81,15 @@ def batch(
         int | None,
         typer.Option(help="Articles in flight at once [env: EXTRACTOR_BATCH_CONCURRENCY]."),
     ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not answer from or fill the response cache.")
-    ] = False,
+    cache: Annotated[
+        bool | None,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Answer from and fill the response cache [env: EXTRACTOR_CACHE; "
+            "default for batch: on].",
+            show_default=False,
+        ),
+    ] = None,
     cache_dir: Annotated[
         Path | None,
         typer.Option(help="Response cache folder [env: EXTRACTOR_CACHE_DIR]."),
@@ -149,11 +155,13 @@ def batch(
             max_reasks=max_reasks,
             max_tokens=max_tokens,
             batch_concurrency=concurrency,
-            cache=not no_cache,
+            cache=cache,
             cache_dir=cache_dir,
             requests_per_minute=requests_per_minute,
             tokens_per_minute=tokens_per_minute,
         )
+        if "cache" not in settings.model_fields_set:  # neither option nor EXTRACTOR_CACHE
+            settings = load_settings(settings, cache=True)
         extra = _prices(prices)
         if extra is not None:
             settings = load_settings(settings, prices={**settings.prices, **extra})
