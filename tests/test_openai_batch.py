@@ -30,12 +30,14 @@ from openai.types import Batch
 from rich.console import Console
 from typer.testing import CliRunner
 
-from extractor import Extractor, openai_batch
+from extractor import Extractor, openai_batch, pipeline
 from extractor.batch import run_batch
 from extractor.batch_inputs import BatchItem, read_inputs
+from extractor.chunking import Chunk
 from extractor.cli import _PlainUsage
 from extractor.cli_batch import batch
 from extractor.errors import AuthenticationError, BadResponseError, ConfigurationError
+from extractor.models import Usage
 from extractor.openai_batch import BatchJobError, run_openai_batch, state_path
 from extractor.openai_batch_api import progress_display
 from extractor.settings import Mode, Settings, load_settings
@@ -209,6 +211,56 @@ def test_a_reply_that_fails_grounding_is_asked_again_through_the_api(
     assert {k: v for k, v in short["result"].items() if k != "usage"} == {
         k: v for k, v in expected.items() if k != "usage"
     }
+
+
+def test_batch_and_extractor_plan_through_one_public_function(
+    server: BatchAPIServer,
+    inputs: list[BatchItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Planning is pipeline.plan_article for both paths, and a re-ask goes through the public
+    # Extractor.extract_chunk (no private step of Extractor called from another module).
+    settings = settings_for(server)
+    planned = openai_batch.plan_article(inputs[2], settings)
+    chunks = pipeline.plan_article(planned.input, planned.quotations, settings)
+    assert [p.chunk for p in planned.prompts] == chunks and len(chunks) == 3
+    with Extractor(settings=settings) as extractor:
+        assert extractor._plan(planned.input, planned.quotations) == chunks
+    asked: list[Chunk] = []
+    public = Extractor.extract_chunk
+
+    def counted(self: Extractor, article: Any, chunk: Chunk, *rest: Any) -> None:
+        asked.append(chunk)
+        public(self, article, chunk, *rest)
+
+    monkeypatch.setattr(Extractor, "extract_chunk", counted)
+    server.answer = ungrounded
+    summary = run_openai_batch(inputs, out=tmp_path / "out.jsonl", settings=settings)
+    assert summary.report.reasked == 1 and len(asked) == 1
+
+
+def test_the_instructor_internals_used_are_still_there() -> None:
+    # instructor does not export these two publicly (see openai_batch_instructor's docstring):
+    # if a release moves them or drops a parameter used, this says which, plainly.
+    import inspect
+
+    import instructor.processing
+
+    from extractor import openai_batch_instructor
+
+    for name, used in openai_batch_instructor.REQUIRED.items():
+        function = getattr(instructor.processing, name, None)
+        assert function is not None, (
+            f"instructor {instructor.__version__} has no instructor.processing.{name}: the "
+            "Batch API path (extractor.openai_batch_instructor) must be adapted"
+        )
+        taken = inspect.signature(function).parameters
+        missing = [p for p in used if p not in taken]
+        assert not missing, (
+            f"instructor {instructor.__version__}: instructor.processing.{name} no longer takes "
+            f"{missing}: the Batch API path (extractor.openai_batch_instructor) must be adapted"
+        )
 
 
 def test_an_error_line_is_asked_again_through_the_api(
@@ -729,3 +781,17 @@ def test_lines_are_on_disk_before_the_batch_state_is_removed(
     monkeypatch.setattr(openai_batch, "_forget", checked_forget)
     summary = run_openai_batch(inputs, out=out, settings=settings_for(server))
     assert summary.done == 3 and len(seen) == 1 and len(lines(out)) == 3
+
+
+def test_usage_spent_since_keeps_every_count() -> None:
+    # What a re-ask through the API spent is the usage after it minus before; replies replayed
+    # from the response cache (cached_requests) are part of it.
+    before = Usage(requests=2, prompt_tokens=100, completion_tokens=40, total_tokens=140)
+    after = before.add(
+        Usage(
+            requests=1, prompt_tokens=50, completion_tokens=10, total_tokens=60, cached_requests=2
+        )
+    )
+    assert after - before == Usage(
+        requests=1, prompt_tokens=50, completion_tokens=10, total_tokens=60, cached_requests=2
+    )
