@@ -31,8 +31,10 @@ ID_MARK = re.compile(r"\bArticle-(\w+)\b")
 class EventResponder:
     """HAND-WRITTEN rule answering like a model: the first sentence is an event."""
 
-    def __init__(self, latency: float = 0.0, slow: float = 0.3) -> None:
+    def __init__(self, latency: float = 0.0, slow: float = 0.3, meet: int = 0) -> None:
         self.latency, self.slow = latency, slow
+        # The first `meet` requests wait until all of them are in flight at once (or fail).
+        self.meeting = threading.Barrier(meet, timeout=10) if meet else None
         self.gate = threading.Event()  # SLOW articles are answered once it is set
         self.slow_answered = 0
         self.lock = threading.Lock()
@@ -47,9 +49,12 @@ class EventResponder:
         mark = ID_MARK.search(text)
         with self.lock:
             self.seen.append(mark[1] if mark else "?")
+            number = len(self.seen)
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
+            if self.meeting is not None and number <= self.meeting.parties:
+                self.meeting.wait()  # BrokenBarrierError (a 500) unless they are concurrent
             if "SLOW" in text:
                 self.gate.wait(self.slow)
                 with self.lock:
@@ -82,13 +87,13 @@ def extractor_for(server: ScriptedServer, **options: Any) -> Extractor:
 def test_extract_many_yields_every_article_within_the_concurrency_limit(
     server: ScriptedServer,
 ) -> None:
-    responder = server.responder = EventResponder(latency=0.3)  # long enough to overlap
+    responder = server.responder = EventResponder(meet=3)  # the first 3 wait for each other
     texts = [(f"k{i}", article(f"k{i}")) for i in range(8)]
     with extractor_for(server) as extractor:
         outcomes = list(extractor.extract_many(texts, concurrency=3))
     assert sorted(o.id for o in outcomes) == sorted(k for k, _ in texts)
     assert all(o.ok and o.error is None for o in outcomes)
-    assert 1 < responder.most_in_flight <= 3
+    assert responder.most_in_flight == 3  # 3 met at once, and never more
     first = outcomes[0]
     assert first.result is not None and first.result.events
     span = first.result.events[0].span
