@@ -190,3 +190,45 @@ def test_a_result_line_from_many_is_json(server: ScriptedServer) -> None:
         (outcome,) = extractor.extract_many([article("x")])
     assert outcome.result is not None
     json.loads(outcome.result.model_dump_json())
+
+
+class Crowd:
+    """Wraps a responder: the first `hold` requests wait (at most 1 s) for `crowd` requests
+    in flight at once, which a correct cap never lets form; counts the most in flight."""
+
+    def __init__(self, inner: Any, crowd: int, hold: int) -> None:
+        self.inner, self.crowd, self.hold = inner, crowd, hold
+        self.lock = threading.Lock()
+        self.formed = threading.Event()
+        self.count = self.in_flight = self.most_in_flight = 0
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        with self.lock:
+            self.count += 1
+            number = self.count
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            if self.in_flight >= self.crowd:
+                self.formed.set()
+        try:
+            if number <= self.hold:
+                self.formed.wait(1.0)
+            reply: Reply = self.inner(request)
+            return reply
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_the_concurrency_caps_requests_across_articles_not_only_articles(
+    server: ScriptedServer,
+) -> None:
+    from test_long_articles import LONG, SMALL, Responder
+
+    responder = server.responder = Crowd(Responder(), crowd=3, hold=2)
+    texts = [(f"long{i}", LONG) for i in range(2)]  # several chunks each
+    with extractor_for(server, max_concurrency=3, **SMALL) as extractor:
+        outcomes = list(extractor.extract_many(texts, concurrency=2))
+    assert all(o.ok for o in outcomes) and len(outcomes) == 2
+    assert all(o.usage.requests > 2 for o in outcomes)  # each article had chunks to spread
+    assert responder.most_in_flight == 2  # 2 articles x 3 chunks were never 6, nor 3, at once

@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar, overload
 
 import openai
@@ -158,7 +159,7 @@ class Extractor:
         chunk: Chunk,
         quotations: tuple[Quotation, ...],
         progress: pipeline.Progress,
-        slots: asyncio.Semaphore,
+        slots: AbstractAsyncContextManager[Any],
     ) -> None:
         """Async twin of `_chunk`: the call waits for one of `slots`; a cut reply's rest at once."""
         request = pipeline.prompt(article, chunk, quotations)
@@ -244,12 +245,23 @@ class Extractor:
     ) -> ArticleExtraction | Extraction[Any]:
         """Async twin of `extract`: an article's chunks are asked concurrently, at most
         ``max_concurrency`` at once."""
+        return await self._aextract(text, published, schema, shared=None)
+
+    async def _aextract(
+        self,
+        text: str,
+        published: str | dt.date | None,
+        schema: type[BaseModel] | None,
+        *,
+        shared: asyncio.Semaphore | None,
+    ) -> ArticleExtraction | Extraction[Any]:
+        """`aextract`; each request also takes one of `shared` (a run's cap on requests)."""
         article = pipeline.read(
             text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
         )
         quotations = pipeline.find(article)
         progress = pipeline.Progress()
-        slots = asyncio.Semaphore(self.settings.max_concurrency)
+        slots = _Slots(asyncio.Semaphore(self.settings.max_concurrency), shared)
         try:
             with repeats_scope():  # each pass's identical requests: their own cache entries
                 await _all(
@@ -278,20 +290,24 @@ class Extractor:
         """Extract many articles, yielding each one's `ArticleOutcome` as it completes.
 
         `articles`: strings (id: their position), (id, text) pairs, or items with ``.id`` and
-        ``.read()`` (`extractor.batch_inputs`), read lazily, one as a worker takes it. At most
-        `concurrency` articles (default ``batch_concurrency``) are in flight at once, each
-        asking its chunks as `aextract` does. An article that fails is an outcome with its
-        error (and ``error.partial``), never an exception: one bad article stops nothing.
+        ``.read()`` (`extractor.batch_inputs`), read lazily in a thread, one as a worker takes
+        it. At most `concurrency` articles (default ``batch_concurrency``) are in flight at
+        once, and at most `concurrency` requests in all: a long article asks its chunks as
+        `aextract` does (``max_concurrency`` at once) within that shared cap. An article that
+        fails is an outcome with its error (and ``error.partial``), never an exception: one bad
+        article stops nothing.
         """
         limit = concurrency or self.settings.batch_concurrency
         if limit < 1:
             raise ConfigurationError(f"concurrency must be at least 1, not {limit}")
         queue = enumerate(articles)
         running: set[asyncio.Task[ArticleOutcome]] = set()
+        requests = asyncio.Semaphore(limit)  # shared by every article: requests in flight
         try:
             while True:
                 for index, item in queue:
-                    running.add(asyncio.ensure_future(self._one(item, index, schema)))
+                    one = self._one(item, index, schema, requests)
+                    running.add(asyncio.ensure_future(one))
                     if len(running) >= limit:
                         break
                 if not running:
@@ -353,7 +369,11 @@ class Extractor:
             worker.join()
 
     async def _one(
-        self, item: str | tuple[str, str] | Readable, index: int, schema: type[BaseModel] | None
+        self,
+        item: str | tuple[str, str] | Readable,
+        index: int,
+        schema: type[BaseModel] | None,
+        requests: asyncio.Semaphore,
     ) -> ArticleOutcome:
         """One article of `aextract_many`: read, extract; any failure is its outcome."""
         started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
@@ -362,8 +382,9 @@ class Extractor:
         try:
             readable = as_readable(item, index)
             key = readable.id
-            article = readable.read(max_chars=self.settings.max_chars)
-            result = await self.aextract(article.text, published=article.published, schema=schema)
+            # read in a thread: a file (or a JSONL line) on a slow disk holds no other article
+            article = await asyncio.to_thread(readable.read, max_chars=self.settings.max_chars)
+            result = await self._aextract(article.text, article.published, schema, shared=requests)
         except ExtractorError as error:
             timing = Timing(started=started, seconds=time.perf_counter() - clock)
             return ArticleOutcome(key, None, error, error.usage or Usage(), timing, article)
@@ -374,6 +395,29 @@ class Extractor:
             return ArticleOutcome(key, None, wrapped, Usage(), timing, article)
         timing = Timing(started=started, seconds=time.perf_counter() - clock)
         return ArticleOutcome(key, result, None, result.usage, timing, article)
+
+
+class _Slots:
+    """Semaphores taken together, always in one order (an article's own, then a run's shared
+    one), released in reverse; a request holds one of each while it is asked."""
+
+    def __init__(self, *semaphores: asyncio.Semaphore | None) -> None:
+        self._semaphores = [s for s in semaphores if s is not None]
+
+    async def __aenter__(self) -> None:
+        taken: list[asyncio.Semaphore] = []
+        try:
+            for semaphore in self._semaphores:
+                await semaphore.acquire()
+                taken.append(semaphore)
+        except BaseException:
+            for semaphore in reversed(taken):
+                semaphore.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        for semaphore in reversed(self._semaphores):
+            semaphore.release()
 
 
 async def _all(calls: Iterable[Awaitable[None]]) -> None:
