@@ -396,7 +396,7 @@ def test_a_server_down_stops_the_run_and_the_same_command_resumes(
     assert done.exit_code == 3
     (line,) = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert "the server failed for 10 articles in a row" in line and "resumes" in line
-    assert not (tmp_path / "r.errors.jsonl").exists() and lines(out) == []
+    assert not (tmp_path / "r.errors.jsonl").exists() and not out.exists()  # nothing written
     server.responder = good
     again = batch(tmp_path, server, news, "--out", str(out))
     assert again.exit_code == 0, again.output
@@ -471,7 +471,7 @@ def test_the_same_rejection_for_every_article_stops_the_run_and_the_same_command
     (line,) = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert "the server rejected 10 articles in a row the same way" in line and "resumes" in line
     assert len(server.requests) < 30  # not one rejected request per article
-    assert not (tmp_path / "r.errors.jsonl").exists() and lines(out) == []
+    assert not (tmp_path / "r.errors.jsonl").exists() and not out.exists()  # nothing written
     server.responder = good
     again = batch(tmp_path, server, news, "--out", str(out))
     assert again.exit_code == 0, again.output
@@ -516,3 +516,22 @@ def test_extractor_cache_false_in_the_environment_turns_the_batch_cache_off(
     )
     assert done.exit_code == again.exit_code == 0 and len(server.requests) == 6
     assert "2 answered from the cache" in again.stdout
+
+
+def test_a_run_that_stops_at_once_leaves_no_empty_output(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    server.responder = lambda request: Reply(error_body("bad key", "invalid_api_key"), status=401)
+    out = tmp_path / "r.jsonl"
+    done = batch(tmp_path, server, str(folder(tmp_path / "news", 2)), "--out", str(out))
+    assert done.exit_code == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["news"]  # no r.jsonl, no errors file
+
+
+def test_a_bad_prices_file_is_named_in_the_error(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"my-model": [-1, "two"]}')
+    news = str(folder(tmp_path / "news", 1))
+    done = batch(tmp_path, None, news, "--out", str(tmp_path / "r.jsonl"), "--prices", str(prices))
+    assert done.exit_code == 2
+    assert done.stderr.startswith(f"error: {prices}: invalid settings")

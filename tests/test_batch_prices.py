@@ -15,6 +15,9 @@ def test_a_listed_model_and_its_dated_snapshot_cost_the_same() -> None:
     assert price_of("gpt-4o-mini-2024-07-18") == PRICES["gpt-4o-mini"]  # not gpt-4o's
     assert price_of("gpt-4o-2024-08-06") == PRICES["gpt-4o"]
     assert price_of("smollm2-135m") is None
+    assert price_of("gpt-4o-audio-preview") is None  # priced apart, not as gpt-4o
+    assert price_of("gpt-4o-audio-preview-2024-12-17") is None
+    assert price_of("gpt-5-chat-latest") is None
 
 
 def test_cost_counts_input_and_output_tokens_at_their_prices() -> None:

@@ -32,6 +32,7 @@ Resume, what "done" means:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -411,6 +412,9 @@ class BatchRun:
             if isinstance(value, ExtractorError):  # what the run did, for its report
                 setattr(value, "batch_summary", summary)  # noqa: B010
         finally:
+            with contextlib.suppress(OSError):  # a run that wrote nothing leaves no output
+                if self.out.stat().st_size == 0:
+                    self.out.unlink()  # still locked: no other run is writing to it
             self._held.__exit__(kind, value, traceback)
 
 

@@ -164,7 +164,10 @@ def batch(
             settings = load_settings(settings, cache=True)
         extra = _prices(prices)
         if extra is not None:
-            settings = load_settings(settings, prices={**settings.prices, **extra})
+            try:
+                settings = load_settings(settings, prices={**settings.prices, **extra})
+            except ConfigurationError as error:  # name the file, not the environment
+                raise InputError(f"{prices}: {error}") from None
         items = read_inputs(inputs, glob=glob, skip=(out, errors_file))
         if via is Via.OPENAI_BATCH:  # loads openai only here
             from rich.console import Console

@@ -4,7 +4,7 @@
 output), as published on https://openai.com/api/pricing/ in August 2025 (not re-checked since:
 this machine has no network; check the page before relying on them). Cached-input discounts and
 the Batch API's half price are not applied. A dated snapshot (``gpt-4o-mini-2024-07-18``) costs
-what its model does.
+what its model does; another variant (``gpt-4o-audio-preview``) is not priced as its stem.
 
 Add or override models with the ``prices`` setting: ``EXTRACTOR_PRICES='{"my-model": [0.2,
 0.8]}'`` (or ``extractor batch --prices prices.json`` with the same JSON), input and output
@@ -14,6 +14,7 @@ has no cost (the summary says its price is unknown).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -45,13 +46,16 @@ def price_of(
 ) -> tuple[float, float] | None:
     """(input, output) dollars per million tokens of `model`, `extra` first; None if unknown.
 
-    A name not listed costs what the longest listed name it starts with (then ``-``) costs.
+    A dated snapshot not listed (``gpt-4o-2024-08-06``) costs what its model costs; any other
+    name not listed (``gpt-4o-audio-preview``, priced apart) is unknown.
     """
     table = {**PRICES, **(extra or {})}
     if model in table:
         return table[model]
-    stems = [name for name in table if model.startswith(name + "-")]
-    return table[max(stems, key=len)] if stems else None
+    return table.get(_SNAPSHOT.sub("", model))
+
+
+_SNAPSHOT = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
 def cost(
