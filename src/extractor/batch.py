@@ -33,16 +33,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from extractor.articles import DEFAULT_MAX_CHARS, Article
 from extractor.batch_files import LineWriter, compact_errors, compact_output, lock, recover
@@ -97,6 +98,9 @@ the run; those articles are then not written to the errors file, so the same com
 them once the server is back."""
 
 STOP_AFTER = 10
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class ServerDownError(APIError):
@@ -464,7 +468,7 @@ async def arun_batch(
     on_outcome: Callable[[ArticleOutcome, BatchSummary], None] | None = None,
     on_start: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
-    """Async twin of `run_batch`."""
+    """Async twin of `run_batch` (which takes the same parameters and says what they do)."""
     run = BatchRun(
         out,
         errors,
@@ -499,36 +503,22 @@ async def arun_batch(
     return run.summary
 
 
-def run_batch(
-    items: Sequence[Readable],
-    *,
-    out: Path,
-    settings: Settings,
-    errors: Path | None = None,
-    offline: bool = False,
-    retry_failed: bool = False,
-    concurrency: int | None = None,
-    extractor: Extractor | None = None,
-    on_outcome: Callable[[ArticleOutcome, BatchSummary], None] | None = None,
-    on_start: Callable[[BatchSummary], None] | None = None,
-) -> BatchSummary:
-    """Extract every article of `items` not yet in `out`; one line each as it finishes.
+def _blocking(twin: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """`twin` as a blocking call with the same parameters (its own event loop)."""
 
-    `offline`: no model, the library's rules (`extract_offline`). `on_start` sees the summary
-    once the work is known (total, skipped...); `on_outcome` each outcome as it is written.
-    Raises a `STOPPING` error (nothing written for it) when every article would fail alike.
-    """
-    return asyncio.run(
-        arun_batch(
-            items,
-            out=out,
-            settings=settings,
-            errors=errors,
-            offline=offline,
-            retry_failed=retry_failed,
-            concurrency=concurrency,
-            extractor=extractor,
-            on_outcome=on_outcome,
-            on_start=on_start,
-        )
-    )
+    @functools.wraps(twin)  # help() and inspect show the twin's parameters
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return asyncio.run(twin(*args, **kwargs))
+
+    return run
+
+
+run_batch = _blocking(arun_batch)
+run_batch.__name__ = run_batch.__qualname__ = "run_batch"
+run_batch.__doc__ = """Extract every article of `items` not yet in `out`; a line each as it ends.
+
+`offline`: no model, the library's rules (`extract_offline`). `on_start` sees the summary
+once the work is known (total, skipped...); `on_outcome` each outcome as it is written.
+Raises a `STOPPING` error (nothing written for it) when every article would fail alike.
+Parameters: those of `arun_batch` (its async twin).
+"""

@@ -39,7 +39,7 @@ from extractor.articles import Article
 from extractor.errors import ExtractorError
 from extractor.models import ArticleExtraction, Extraction, SourceText, Usage
 from extractor.redaction import redact
-from extractor.render import against_source, visible
+from extractor.render import JSON_ESCAPES, against_source, visible
 
 __all__ = [
     "ArticleOutcome",
@@ -52,11 +52,6 @@ __all__ = [
     "result_line",
 ]
 
-# DEL and C1 controls are legal raw in JSON but not safe to print (as render.to_json escapes
-# them); a lone surrogate (a JSONL id may decode to one) cannot be written as UTF-8 at all.
-_JSON_ESCAPED = {
-    code: f"\\u{code:04x}" for code in [0x7F, *range(0x80, 0xA0), *range(0xD800, 0xE000)]
-}
 
 
 class Timing(BaseModel):
@@ -180,7 +175,9 @@ def error_line(
 def dump_line(line: BaseModel) -> str:
     """`line` as one line of JSON, newline included; nothing in it can break the line."""
     text = json.dumps(line.model_dump(mode="json"), ensure_ascii=False)
-    return text.translate(_JSON_ESCAPED) + "\n"
+    # DEL and C1 controls are legal raw in JSON but not safe to print (as `extract --format
+    # json` escapes them); a lone surrogate (a JSONL id may hold one) cannot be UTF-8 at all.
+    return text.translate(JSON_ESCAPES) + "\n"
 
 
 def line_id(line: bytes) -> str | None:
