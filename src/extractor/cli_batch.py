@@ -23,9 +23,10 @@ import typer
 from extractor.batch import BatchSummary, errors_path, run_batch, summary_of
 from extractor.batch_inputs import read_inputs
 from extractor.batch_progress import BatchProgress
+from extractor.cli_options import BaseUrlOption, ModelOption, ModeOption
 from extractor.errors import ConfigurationError, ExtractorError, InputError
 from extractor.render import visible
-from extractor.settings import Mode, load_settings
+from extractor.settings import load_settings
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_SOME_FAILED", "batch"]
 
@@ -102,13 +103,9 @@ def batch(
         float | None,
         typer.Option(help="Most tokens a minute [env: EXTRACTOR_TOKENS_PER_MINUTE]."),
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name [env: EXTRACTOR_MODEL].")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint [env: OPENAI_BASE_URL].")
-    ] = None,
-    mode: Annotated[
-        Mode | None, typer.Option(help="Structured-output mode [env: EXTRACTOR_MODE].")
-    ] = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    mode: ModeOption = None,
     max_reasks: Annotated[
         int | None, typer.Option(help="Re-asks after invalid or ungrounded replies.")
     ] = None,
