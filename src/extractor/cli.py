@@ -41,12 +41,13 @@ from extractor.articles import (
     read_article,
     read_at_most,
 )
+from extractor.cli_options import BaseUrlOption, ModelOption, ModeOption
 from extractor.errors import APIError, ConfigurationError, ExtractorError, InputError
 from extractor.models import ArticleExtraction
 from extractor.offline import NEEDS_A_MODEL, extract_offline
 from extractor.render import OutputFormat, against_source, render, visible
 from extractor.schema_files import stale_schemas, write_schemas
-from extractor.settings import Mode, Settings, load_settings
+from extractor.settings import Settings, load_settings
 
 __all__ = ["app", "main"]
 
@@ -200,16 +201,12 @@ def extract(
     article: Annotated[
         str, typer.Argument(metavar="ARTICLE", help="Article text file (UTF-8); - reads stdin.")
     ],
-    model: Annotated[str | None, typer.Option(help="Model name [env: EXTRACTOR_MODEL].")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint [env: OPENAI_BASE_URL].")
-    ] = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
     published: Annotated[
         str | None, typer.Option(help="Publication date YYYY-MM-DD; default: the date line.")
     ] = None,
-    mode: Annotated[
-        Mode | None, typer.Option(help="Structured-output mode [env: EXTRACTOR_MODE].")
-    ] = None,
+    mode: ModeOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
         OutputFormat.TABLE
     ),
