@@ -193,13 +193,15 @@ def test_a_result_line_from_many_is_json(server: ScriptedServer) -> None:
 
 
 class Crowd:
-    """Wraps a responder: the first `hold` requests wait (at most 1 s) for `crowd` requests
-    in flight at once, which a correct cap never lets form; counts the most in flight."""
+    """Wraps a responder: the first `hold` requests meet (all in flight at once), then wait
+    (at most 1 s) for `crowd` in flight, which a correct cap never lets form; counts the most
+    in flight."""
 
     def __init__(self, inner: Any, crowd: int, hold: int) -> None:
         self.inner, self.crowd, self.hold = inner, crowd, hold
         self.lock = threading.Lock()
         self.formed = threading.Event()
+        self.meeting = threading.Barrier(hold, timeout=10)
         self.count = self.in_flight = self.most_in_flight = 0
 
     def __call__(self, request: dict[str, Any]) -> Reply:
@@ -212,6 +214,7 @@ class Crowd:
                 self.formed.set()
         try:
             if number <= self.hold:
+                self.meeting.wait()  # BrokenBarrierError (a 500) unless they are concurrent
                 self.formed.wait(1.0)
             reply: Reply = self.inner(request)
             return reply
