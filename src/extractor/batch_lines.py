@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 
-
 class Timing(BaseModel):
     """When an article's extraction started (UTC) and how long it took, reading included."""
 
