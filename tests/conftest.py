@@ -22,6 +22,7 @@ from scripted_server import ScriptedServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE_PATH = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
+RECORDED = ROOT / "tests" / "cassettes" / "test_extractor"  # the hand-written recordings
 
 # Where hand-written replies were recorded from (tests/handwritten/record.py); replay ignores host.
 SCRIPTED_BASE_URL = "http://127.0.0.1:8799/v1"
@@ -89,6 +90,14 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     monkeypatch.setattr("extractor.retry.sleep", waits.append)
     monkeypatch.setattr("extractor.retry.asleep", asleep)
     return waits
+
+
+@pytest.fixture
+def no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key or base URL from the environment: the command line's no-model path, as on a fresh
+    machine (use with ``pytestmark = pytest.mark.usefixtures("no_live_credentials")``)."""
+    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

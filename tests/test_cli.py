@@ -33,18 +33,14 @@ from extractor import (
 from extractor.cli import app
 from extractor.render import OutputFormat, against_source, render
 
+from conftest import ARTICLE_PATH, RECORDED, ROOT
 from scripted_server import Reply, ScriptedServer, completion, error_body
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
-RECORDED = ROOT / "tests" / "cassettes" / "test_extractor"
+ARTICLE = ARTICLE_PATH
 
 
-@pytest.fixture(autouse=True)
-def _no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_live_credentials")
 
 
 def assert_offsets_index(text: str, data: dict[str, Any]) -> None:

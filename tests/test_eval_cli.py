@@ -16,16 +16,14 @@ from typer.testing import CliRunner
 from extractor.cli import app
 from extractor.gold import GoldArticle, GoldQuote, GoldSpan, write_gold
 
+from conftest import ARTICLE_PATH, ROOT
+
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "gold" / "gold.jsonl"
-ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
+ARTICLE = ARTICLE_PATH
 
 
-@pytest.fixture(autouse=True)
-def _no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_live_credentials")
 
 
 def eval_json(*args: str) -> dict[str, Any]:

@@ -28,18 +28,14 @@ from extractor.records import (
 )
 from extractor.render import to_csv
 
+from conftest import ARTICLE_PATH, RECORDED
 from people_schema import People, Person
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
-RECORDED = ROOT / "tests" / "cassettes" / "test_extractor"
+ARTICLE = ARTICLE_PATH
 
 
-@pytest.fixture(autouse=True)
-def _no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_live_credentials")
 
 
 def full_result() -> ArticleExtraction:

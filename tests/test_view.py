@@ -49,10 +49,10 @@ from extractor.models import (
 from extractor.render import to_json
 from extractor.view import ViewArticle, build_page, load_articles
 
+from conftest import ARTICLE_PATH, RECORDED, ROOT
+
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
-RECORDED = ROOT / "tests" / "cassettes" / "test_extractor"
+ARTICLE = ARTICLE_PATH
 BASE_URL = ["--base-url", "http://127.0.0.1:8799/v1"]
 
 HOSTILE = (
@@ -61,10 +61,7 @@ HOSTILE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_live_credentials")
 
 
 # --- reading a page back ---------------------------------------------------------------------

@@ -22,6 +22,8 @@ from extractor.cli import app
 from extractor.models import NotAQuotation, QuotationCoverage, RuledOut
 from extractor.render import to_json
 
+from conftest import ARTICLE_PATH, RECORDED, ROOT
+
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'"
 )
@@ -35,9 +37,7 @@ if not CHROMIUM.exists():
     )
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = ROOT / "examples" / "articles" / "peacekeepers-2025-08-27.txt"
-RECORDED = ROOT / "tests" / "cassettes" / "test_extractor"
+ARTICLE = ARTICLE_PATH
 ARTIFACTS = ROOT / "test-artifacts"
 # As the machine's notes say: without the background-networking flags Chromium tries the network.
 FLAGS = [
@@ -51,10 +51,7 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _no_live_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "EXTRACTOR_API_KEY", "OPENAI_BASE_URL", "EXTRACTOR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_live_credentials")
 
 
 @pytest.fixture(scope="module")
