@@ -152,7 +152,7 @@ class Settings(BaseSettings):
         ge=1,
         le=1024,
         description="Articles in flight at once in extract_many / aextract_many and "
-        "extractor batch (each asks its chunks max_concurrency at a time).",
+        "extractor batch; also the cap on their requests in flight, all articles together.",
     )
     prices: dict[str, tuple[PerMillion, PerMillion]] = Field(
         default_factory=dict,
@@ -181,7 +181,8 @@ class Settings(BaseSettings):
     cache: bool = Field(
         default=False,
         description="Answer a request identical to an earlier successful one from the response "
-        "cache, sending nothing (extractor batch turns it on unless --no-cache).",
+        "cache, sending nothing (extractor batch turns it on when this is unset; --no-cache "
+        "or EXTRACTOR_CACHE=false keeps it off).",
     )
     cache_dir: Path | None = Field(
         default=None,
