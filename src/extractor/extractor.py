@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import Any, TypeVar, overload
 
 import openai
@@ -207,21 +207,29 @@ class Extractor:
         An article longer than the model can read and answer at once (``context_tokens``,
         ``max_tokens``) is extracted in chunks, one request each, one after another.
         """
+        article, quotations, progress = self._begin(text, published, schema)
+        # repeats_scope: each pass's identical requests get their own cache entries
+        with _keeping_partial(article, quotations, progress), repeats_scope():
+            for chunk in self._plan(article, quotations):
+                self._chunk(article, chunk, quotations, progress)
+        return self._finish(article, quotations, progress)
+
+    def _begin(
+        self, text: str, published: str | dt.date | None, schema: type[BaseModel] | None
+    ) -> tuple[pipeline.ArticleInput, tuple[Quotation, ...], pipeline.Progress]:
+        """read -> find: the article checked, its quotations, and an empty progress."""
         article = pipeline.read(
             text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
         )
-        quotations = pipeline.find(article)
-        progress = pipeline.Progress()
-        try:
-            with repeats_scope():  # each pass's identical requests: their own cache entries
-                for chunk in self._plan(article, quotations):
-                    self._chunk(article, chunk, quotations, progress)
-        except ExtractorError as error:
-            error.partial, error.usage = (
-                pipeline.partial(article, progress, quotations),
-                progress.usage,
-            )
-            raise
+        return article, pipeline.find(article), pipeline.Progress()
+
+    def _finish(
+        self,
+        article: pipeline.ArticleInput,
+        quotations: tuple[Quotation, ...],
+        progress: pipeline.Progress,
+    ) -> ArticleExtraction | Extraction[Any]:
+        """merge -> result: every chunk's records as one article's result."""
         merged = pipeline.merge(article, progress.parts, quotations)
         self._done(article, progress.usage)
         return pipeline.result(article, merged, progress.usage)
@@ -256,27 +264,14 @@ class Extractor:
         shared: asyncio.Semaphore | None,
     ) -> ArticleExtraction | Extraction[Any]:
         """`aextract`; each request also takes one of `shared` (a run's cap on requests)."""
-        article = pipeline.read(
-            text, published, schema or ArticleExtraction, max_chars=self.settings.max_chars
-        )
-        quotations = pipeline.find(article)
-        progress = pipeline.Progress()
+        article, quotations, progress = self._begin(text, published, schema)
         slots = _Slots(asyncio.Semaphore(self.settings.max_concurrency), shared)
-        try:
-            with repeats_scope():  # each pass's identical requests: their own cache entries
-                await _all(
-                    self._achunk(article, chunk, quotations, progress, slots)
-                    for chunk in self._plan(article, quotations, concurrent=True)
-                )
-        except ExtractorError as error:
-            error.partial, error.usage = (
-                pipeline.partial(article, progress, quotations),
-                progress.usage,
+        with _keeping_partial(article, quotations, progress), repeats_scope():
+            await _all(
+                self._achunk(article, chunk, quotations, progress, slots)
+                for chunk in self._plan(article, quotations, concurrent=True)
             )
-            raise
-        merged = pipeline.merge(article, progress.parts, quotations)
-        self._done(article, progress.usage)
-        return pipeline.result(article, merged, progress.usage)
+        return self._finish(article, quotations, progress)
 
     # Many articles (extractor batch): results as they complete, at most `concurrency` at once.
 
@@ -426,3 +421,16 @@ async def _all(calls: Iterable[Awaitable[None]]) -> None:
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
+
+
+@contextmanager
+def _keeping_partial(
+    article: pipeline.ArticleInput, quotations: tuple[Quotation, ...], progress: pipeline.Progress
+) -> Iterator[None]:
+    """An error leaving the block carries every chunk's grounded records and the usage so far."""
+    try:
+        yield
+    except ExtractorError as error:
+        error.partial = pipeline.partial(article, progress, quotations)
+        error.usage = progress.usage
+        raise
